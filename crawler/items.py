@@ -1,0 +1,36 @@
+"""Items that flow through the pipeline: a raw page from the spider, an article after extraction."""
+
+from __future__ import annotations
+
+import scrapy
+
+
+class PageItem(scrapy.Item):
+    """A fetched page the spider judged to be an article; nothing is extracted yet."""
+
+    url = scrapy.Field()  # final URL, after redirects
+    request_url = scrapy.Field()  # URL the page was first requested as
+    site = scrapy.Field()  # host name the page was served from
+    html = scrapy.Field()  # decoded body
+    fetched_at = scrapy.Field()  # ISO 8601 UTC
+    declared_language = scrapy.Field()  # Content-Language header, if any
+
+
+class ArticleItem(scrapy.Item):
+    """One stored article page; the exported fields are listed in settings.FEED_EXPORT_FIELDS."""
+
+    url = scrapy.Field()
+    canonical_url = scrapy.Field()
+    site = scrapy.Field()
+    title = scrapy.Field()
+    authors = scrapy.Field()
+    published = scrapy.Field()
+    language = scrapy.Field()
+    text = scrapy.Field()
+    fetched_at = scrapy.Field()
+    cluster_id = scrapy.Field()
+    duplicate_of = scrapy.Field()
+    similarity = scrapy.Field()
+    word_count = scrapy.Field()
+    # Internal: the MinHash signature, written to the store beside the article, never exported.
+    signature = scrapy.Field()

@@ -1,0 +1,287 @@
+"""What a fetched page is: a feed, a sitemap, an HTML page, or something to skip; and whether an
+HTML page is an article or a page that lists articles (front, section, tag, search).
+
+Plain functions over bytes and lxml trees, so they can be tested on saved pages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from enum import Enum
+from urllib.parse import urlsplit
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+
+class PageKind(Enum):
+    HTML = "html"
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    BINARY = "binary"
+    OTHER = "other"
+
+
+_BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip",
+                 "application/octet-stream", "application/x-gzip", "application/gzip")
+_ROOT_TAG = re.compile(rb"<\s*([A-Za-z][\w:.-]*)")
+_MARKUP_PREAMBLE = re.compile(rb"^(?:\s|<\?.*?\?>|<!--.*?-->|<!doctype[^>]*>)*", re.IGNORECASE | re.DOTALL)
+
+
+def sniff_kind(content_type: str, body: bytes) -> PageKind:
+    """Tell the kind of a response from its content, using the declared type only to break ties.
+
+    Servers label feeds as text/html and sitemaps as text/plain often enough that the root element
+    has the last word.
+    """
+    head = body[:4096]
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if b"\x00" in head[:1024] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return PageKind.BINARY
+    content_type = content_type.lower()
+    match = _ROOT_TAG.match(head, _MARKUP_PREAMBLE.match(head).end())
+    root = match.group(1).lower().split(b":")[-1] if match else b""
+    if root in (b"rss", b"rdf", b"feed"):
+        return PageKind.FEED
+    if root in (b"urlset", b"sitemapindex"):
+        return PageKind.SITEMAP
+    if root in (b"html", b"head", b"body", b"meta", b"div", b"title", b"link", b"script"):
+        return PageKind.HTML
+    if "html" in content_type and match:
+        return PageKind.HTML
+    if content_type.startswith(_BINARY_TYPES):
+        return PageKind.BINARY
+    return PageKind.OTHER
+
+
+def feed_links(body: bytes) -> list[str]:
+    """Return the entry links of an RSS 0.9x/1.0/2.0 or Atom feed, in feed order."""
+    root = _parse_xml(body)
+    if root is None:
+        return []
+    links: list[str] = []
+    for entry in root.iter("{*}item", "{*}entry"):
+        link = None
+        for child in entry:
+            if not isinstance(child.tag, str):
+                continue
+            name = etree.QName(child).localname
+            if name == "link":
+                if child.get("href"):  # Atom
+                    if child.get("rel", "alternate") == "alternate":
+                        link = child.get("href")
+                        break
+                elif child.text and child.text.strip():  # RSS
+                    link = child.text.strip()
+                    break
+            elif name == "guid" and link is None and child.get("isPermaLink", "true") == "true":
+                text = (child.text or "").strip()
+                if text.startswith(("http://", "https://")):
+                    link = text
+        if link:
+            links.append(link.strip())
+    return links
+
+
+def _parse_xml(body: bytes) -> etree._Element | None:
+    # Feeds in the wild are often not well-formed; entities are never resolved (XXE).
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        return etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError:
+        return None
+
+
+# --- Articles versus listing pages ---------------------------------------------------------------
+
+ARTICLE_TYPES = {
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "backgroundnewsarticle",
+    "opinionnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "report",
+}
+LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage", "sitenavigationelement"}
+_DATE_IN_PATH = re.compile(r"(?:^|/)(?:19|20)\d{2}(?:[/-]?(?:0[1-9]|1[0-2]))(?:[/-]?(?:0[1-9]|[12]\d|3[01]))?(?:/|-|$)")
+_LISTING_SEGMENTS = {
+    "tag", "tags", "topic", "topics", "category", "categories", "section", "sections", "author",
+    "authors", "search", "page", "archive", "archives", "latest", "index", "feed", "rss", "about",
+    "contact", "subscribe", "newsletter", "newsletters", "video", "videos", "gallery", "photos",
+}
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_DOCUMENT_NAME = re.compile(r"([\w-]+)\.(?:s?html?|php|aspx?|jsp|cms)")
+_ID_PARAMETER = re.compile(r"(?:^|&)(?:id|idx|p|article|story|aid|sid|nid|newsid|articleid)=\w", re.IGNORECASE)
+_EXCLUDED_ANCESTORS = {
+    "a", "nav", "header", "footer", "aside", "li", "button", "figcaption", "h1", "h2", "h3", "h4",
+    "h5", "h6", "select", "label",
+}
+_SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "head", "title"}
+_INLINE_TAGS = {
+    "span", "b", "i", "em", "strong", "u", "font", "small", "big", "sub", "sup", "mark", "abbr",
+    "cite", "q", "time", "code", "br", "wbr", "s", "del", "ins",
+}
+
+
+@dataclass(frozen=True)
+class ArticleVerdict:
+    is_article: bool
+    score: int
+    reasons: tuple[str, ...]
+
+
+def judge_article(tree: HtmlElement, url: str, min_words: int = 150) -> ArticleVerdict:
+    """Decide whether an HTML page is one article rather than a page listing articles.
+
+    Each signal adds or takes away points; no single one decides, because each fails on some
+    sites (og:type "website" on every page, dates missing from URLs, articles without <p>).
+    """
+    score = 0
+    reasons: list[str] = []
+
+    def note(points: int, reason: str) -> None:
+        nonlocal score
+        score += points
+        reasons.append(f"{points:+d} {reason}")
+
+    types = _json_ld_types(tree)
+    if types & ARTICLE_TYPES:
+        note(3, "JSON-LD article type")
+    elif types & LISTING_TYPES:
+        note(-3, "JSON-LD listing type")
+    og_type = _og_type(tree)
+    if og_type == "article":
+        note(2, "og:type article")
+    elif og_type in ("website", "profile"):
+        note(-1, f"og:type {og_type}")
+    parts = urlsplit(url)
+    if _DATE_IN_PATH.search(parts.path):
+        note(1, "date in URL path")
+    if _looks_like_listing_path(parts.path, parts.query):
+        note(-2, "listing-like URL path")
+    body_words = main_block_words(tree)
+    if body_words >= min_words:
+        note(3, f"{body_words} words in one text block")
+    elif body_words >= 40:
+        note(1, f"{body_words} words in one text block")
+    elif body_words < 25:
+        note(-2, f"only {body_words} words in one text block")
+    # Article pages wrap their story in one <article>; fronts and tag pages wrap each teaser.
+    articles = len(tree.xpath("//article"))
+    if articles == 1:
+        note(1, "one <article> element")
+    elif articles >= 3 and body_words < min_words:
+        note(-1, f"{articles} <article> elements")
+    # Related-story boxes put linked headlines on article pages too: they only count against
+    # pages without a body of their own.
+    teasers = _teaser_count(tree)
+    if teasers >= 5 and body_words < min_words:
+        note(-1, f"{teasers} linked headlines")
+    return ArticleVerdict(score >= 2, score, tuple(reasons))
+
+
+def main_block_words(tree: HtmlElement) -> int:
+    """Words in the largest block of running text outside navigation, links and lists.
+
+    Text is credited to its nearest block container, or to that container's parent when the
+    container holds only inline content, so sibling paragraphs add up.
+    """
+    per_block: dict[HtmlElement, int] = {}
+    for node in tree.iter():
+        if not isinstance(node.tag, str) or node.tag in _SKIPPED_TAGS:
+            continue
+        for text, holder in ((node.text, node), (node.tail, node.getparent())):
+            if not text or holder is None or not text.strip():
+                continue
+            block = _block_of(holder)
+            if block is not None:
+                per_block[block] = per_block.get(block, 0) + word_units(text)
+    return max(per_block.values(), default=0)
+
+
+def word_units(text: str) -> int:
+    """Count words; Chinese and Japanese, written without spaces, count one word per two characters."""
+    cjk = len(_CJK.findall(text))
+    return len(_CJK.sub(" ", text).split()) + cjk // 2
+
+
+def _block_of(node: HtmlElement) -> HtmlElement | None:
+    """The container a piece of text counts towards, or None if it sits in excluded markup."""
+    block = None
+    current: HtmlElement | None = node
+    while current is not None:
+        tag = current.tag
+        if tag in _EXCLUDED_ANCESTORS or tag in _SKIPPED_TAGS:
+            return None
+        if block is None and tag not in _INLINE_TAGS:
+            block = current
+        current = current.getparent()
+    # A paragraph-like block (only inline content) counts towards its parent, so that sibling
+    # <p> or <div class="paragraph"> elements add up to one body.
+    parent = block.getparent() if block is not None else None
+    if parent is not None and not any(_is_block(child) for child in block):
+        return parent
+    return block
+
+
+def _is_block(node: HtmlElement) -> bool:
+    return isinstance(node.tag, str) and node.tag not in _INLINE_TAGS and node.tag not in _SKIPPED_TAGS
+
+
+def _teaser_count(tree: HtmlElement) -> int:
+    return len(tree.xpath("//*[self::h2 or self::h3 or self::h4][.//a[@href]]"))
+
+
+def _looks_like_listing_path(path: str, query: str) -> bool:
+    segments = [s for s in path.lower().split("/") if s]
+    if segments and _DOCUMENT_NAME.fullmatch(segments[-1]) and segments[-1].split(".")[0] == "index":
+        segments.pop()  # ".../story-slug/index.html" names the story, not an index
+    if not segments:
+        return not _ID_PARAMETER.search(query)  # the home page, unless it serves ?id=123
+    if any(s in _LISTING_SEGMENTS for s in segments[:-1]):
+        return True
+    last = segments[-1]
+    name = _DOCUMENT_NAME.fullmatch(last)
+    if name:
+        # "story.html" is a document; "news_list.php?page=2" without an id is not
+        return name.group(1) in _LISTING_SEGMENTS and not _ID_PARAMETER.search(query)
+    if last in _LISTING_SEGMENTS or (last.isdigit() and len(segments) >= 2 and segments[-2] == "page"):
+        return True
+    # "/world/" or "/business/markets": a one-word slug without digits names a section
+    return len(segments) <= 2 and not any(c.isdigit() for c in last) and len(re.split(r"[-_]", last)) == 1
+
+
+def _og_type(tree: HtmlElement) -> str:
+    for node in tree.xpath("//meta[@property='og:type' or @name='og:type']"):
+        return (node.get("content") or "").strip().lower()
+    return ""
+
+
+def _json_ld_types(tree: HtmlElement) -> set[str]:
+    types: set[str] = set()
+    for node in json_ld_objects(tree):
+        value = node.get("@type")
+        for name in value if isinstance(value, list) else [value]:
+            if isinstance(name, str):
+                types.add(name.lower())
+    return types
+
+
+def json_ld_objects(tree: HtmlElement) -> list[dict]:
+    """Return the JSON-LD objects of a page, flattening lists, @graph and mainEntity."""
+    found: list[dict] = []
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text_content() or "null")
+        except ValueError:
+            continue  # broken JSON-LD is common; the page may still carry Open Graph
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                found.append(node)
+                for key in ("@graph", "mainEntity"):
+                    if isinstance(node.get(key), (dict, list)):
+                        stack.append(node[key])
+    return found

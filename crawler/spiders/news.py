@@ -1,0 +1,126 @@
+"""Spider `news`: discovers and fetches article pages, and yields them raw.
+
+    scrapy crawl news -a start_urls=URL[,URL...]
+    scrapy crawl news -a sources=sources.toml
+
+Each start URL may be a home or section page (links followed within its host, NEWS_FOLLOW_DEPTH
+deep), an RSS or Atom feed, or a sitemap (index and news sitemaps too); the kind is read from the
+response. Only pages judged to be articles become items; extraction and everything after it
+happens in the item pipelines.
+
+Settings: NEWS_FOLLOW_DEPTH, NEWS_ARTICLE_MIN_WORDS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import Sitemap
+
+from crawler.items import PageItem
+from crawler.pages import PageKind, feed_links, judge_article, sniff_kind
+from crawler.sources import Source, load_sources
+
+
+class NewsSpider(Spider):
+    name = "news"
+    _links = LinkExtractor(unique=True)
+
+    def __init__(self, start_urls: str | None = None, sources: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._start_urls_arg = start_urls
+        self._sources_arg = sources
+        self.sources: list[Source] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.follow_depth = settings.getint("NEWS_FOLLOW_DEPTH")
+        spider.article_min_words = settings.getint("NEWS_ARTICLE_MIN_WORDS")
+        spider.max_sitemap_size = settings.getint("DOWNLOAD_MAXSIZE")
+        # A bad sources file raises here, before anything is fetched, and the run exits non-zero.
+        spider.sources = load_sources(spider._start_urls_arg, spider._sources_arg, spider.follow_depth)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        for source in self.sources:
+            yield Request(
+                source.url,
+                callback=self.parse,
+                dont_filter=True,
+                meta={"source": source.name, "hops_left": source.depth, "start_url": True},
+            )
+
+    def parse(self, response: Response) -> Iterator[Request | PageItem]:
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        body = self._decompressed(response)
+        kind = sniff_kind(content_type, body)
+        self.crawler.stats.inc_value(f"news/pages/{kind.value}")
+        if kind is PageKind.FEED:
+            yield from self._follow(response, feed_links(body), hops_left=0)
+        elif kind is PageKind.SITEMAP:
+            yield from self._parse_sitemap(response, body)
+        elif kind is PageKind.HTML and isinstance(response, TextResponse):
+            yield from self._parse_html(response)
+        else:
+            self.logger.debug("skipped %s: not HTML, a feed or a sitemap (%s)", response.url, content_type)
+
+    def _parse_sitemap(self, response: Response, body: bytes) -> Iterator[Request]:
+        # A sitemap index lists sitemaps, a urlset lists pages: parse() tells them apart on arrival.
+        locations = [entry["loc"] for entry in Sitemap(body) if entry.get("loc")]
+        yield from self._follow(response, locations, hops_left=0)
+
+    def _parse_html(self, response: TextResponse) -> Iterator[Request | PageItem]:
+        tree = response.selector.root
+        verdict = judge_article(tree, response.url, self.article_min_words)
+        if verdict.is_article:
+            self.crawler.stats.inc_value("news/articles_found")
+            yield self._page_item(response)
+        else:
+            self.crawler.stats.inc_value("news/not_article")
+            self.logger.debug("not an article: %s (%s)", response.url, "; ".join(verdict.reasons))
+        hops_left = response.meta.get("hops_left", 0)
+        if hops_left > 0:
+            host = urlsplit(response.url).hostname
+            links = [
+                link.url
+                for link in self._links.extract_links(response)
+                if urlsplit(link.url).hostname == host
+            ]
+            yield from self._follow(response, links, hops_left=hops_left - 1)
+
+    def _follow(self, response: Response, urls: list[str], hops_left: int) -> Iterator[Request]:
+        source = response.meta.get("source")
+        for url in urls:
+            yield response.follow(url, callback=self.parse, meta={"source": source, "hops_left": hops_left})
+
+    def _page_item(self, response: TextResponse) -> PageItem:
+        redirects = response.meta.get("redirect_urls") or [response.url]
+        language = response.headers.get(b"Content-Language", b"").decode("latin-1").strip() or None
+        return PageItem(
+            url=response.url,
+            request_url=redirects[0],
+            site=urlsplit(response.url).hostname,
+            html=response.text,
+            fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            declared_language=language,
+        )
+
+    def _decompressed(self, response: Response) -> bytes:
+        # Sitemaps are often served as .xml.gz files without a Content-Encoding header.
+        if gzip_magic_number(response):
+            try:
+                return gunzip(response.body, max_size=self.max_sitemap_size)
+            except (OSError, EOFError, ValueError):
+                self.crawler.stats.inc_value("news/bad_gzip")
+                return b""
+        return response.body

@@ -1,0 +1,124 @@
+"""MinHash signatures of article texts, and the similarity estimates drawn from them.
+
+Settings: NEARDUP_NUM_PERM, NEARDUP_SHINGLE_SIZE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xxhash
+from datasketch import MinHash
+
+from .text import words
+
+SCHEME = "affine32"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A MinHash signature with the size of the shingle set it summarises.
+
+    The set size is what turns an estimated Jaccard similarity into an estimated containment, so a
+    copy that keeps only the first half of a story can still be recognised.
+    """
+
+    hashvalues: np.ndarray  # uint32, one value per permutation
+    shingle_count: int
+
+    def to_bytes(self) -> bytes:
+        return self.hashvalues.astype("<u4").tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, shingle_count: int) -> Signature:
+        return cls(np.frombuffer(data, dtype="<u4").astype(np.uint32), shingle_count)
+
+
+class Signer:
+    """Builds signatures: normalised words, *shingle_size*-word shingles, *num_perm* permutations.
+
+    Each word is hashed once (xxHash32) and the hash of a shingle is a position-weighted sum of its
+    word hashes, computed for all shingles at once with numpy; hashing every joined shingle string
+    in Python costs about three times as much. The shingle hashes feed datasketch's
+    `MinHash.update_batch`, which applies the permutations as one matrix operation.
+    """
+
+    def __init__(self, num_perm: int = 128, shingle_size: int = 5, seed: int = 1) -> None:
+        if num_perm < 16:
+            raise ValueError("num_perm must be at least 16 (NEARDUP_NUM_PERM)")
+        if shingle_size < 1:
+            raise ValueError("shingle_size must be at least 1 (NEARDUP_SHINGLE_SIZE)")
+        self.num_perm = num_perm
+        self.shingle_size = shingle_size
+        self._seed = seed
+        # Permutations are drawn once; drawing them per MinHash costs more than hashing a story.
+        self._permutations = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
+        # Odd multipliers keep every word position significant in the 64-bit shingle hash.
+        rng = np.random.RandomState(seed)
+        self._weights = rng.randint(0, 2**62, size=shingle_size, dtype=np.uint64) * 2 + 1
+
+    @property
+    def scheme(self) -> str:
+        """Names everything that makes two signatures comparable; stored beside them."""
+        return f"minhash-{SCHEME}-xxh32-words/perm={self.num_perm}/shingle={self.shingle_size}/seed={self._seed}"
+
+    def shingle_hashes(self, text: str) -> np.ndarray:
+        """Return the 32-bit hashes of the word shingles of *text* (with repeats)."""
+        tokens = words(text)
+        if not tokens:
+            return np.empty(0, dtype=np.uint32)
+        word_hashes = np.fromiter(
+            (xxhash.xxh32_intdigest(token.encode()) for token in tokens),
+            dtype=np.uint64,
+            count=len(tokens),
+        )
+        size = min(self.shingle_size, len(tokens))
+        count = len(tokens) - size + 1
+        combined = word_hashes[0:count] * self._weights[0]
+        for position in range(1, size):
+            combined += word_hashes[position : position + count] * self._weights[position]
+        return (combined >> np.uint64(32)).astype(np.uint32)
+
+    def sign(self, text: str) -> Signature:
+        """Return the signature of *text*; an empty text has an empty shingle set."""
+        hashes = self.shingle_hashes(text)
+        minhash = MinHash(
+            num_perm=self.num_perm,
+            seed=self._seed,
+            hashfunc=_already_hashed,
+            permutations=self._permutations,
+            scheme=SCHEME,
+        )
+        minhash.update_batch(hashes)
+        return Signature(minhash.hashvalues.astype(np.uint32), int(np.unique(hashes).size))
+
+    def minhash(self, signature: Signature) -> MinHash:
+        """Wrap stored hash values as a datasketch MinHash (for MinHashLSH)."""
+        return MinHash(
+            seed=self._seed,
+            hashvalues=signature.hashvalues,
+            permutations=self._permutations,
+            scheme=SCHEME,
+        )
+
+
+def _already_hashed(value: np.uint32) -> np.uint32:
+    return value
+
+
+def jaccard(a: Signature, b: Signature) -> float:
+    """Estimated Jaccard similarity: the share of permutations whose minimum agrees."""
+    return float(np.count_nonzero(a.hashvalues == b.hashvalues)) / len(a.hashvalues)
+
+
+def containment(a: Signature, b: Signature, similarity: float) -> float:
+    """Estimated share of the smaller shingle set found in the larger one.
+
+    From J = |A∩B| / |A∪B| and |A∪B| = |A| + |B| - |A∩B| follows |A∩B| = J(|A|+|B|) / (1+J).
+    """
+    smaller = min(a.shingle_count, b.shingle_count)
+    if smaller == 0:
+        return 0.0
+    overlap = similarity * (a.shingle_count + b.shingle_count) / (1.0 + similarity)
+    return min(1.0, overlap / smaller)

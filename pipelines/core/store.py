@@ -1,0 +1,190 @@
+"""The article store: stored articles and the MinHash signatures that let later runs recognise them.
+
+The embedded default is one SQLite file under DATA_DIR (setting STORAGE_BACKEND = "sqlite").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .signatures import Signature
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_COLUMNS = (
+    "url",
+    "canonical_url",
+    "site",
+    "title",
+    "authors",
+    "published",
+    "language",
+    "text",
+    "word_count",
+    "fetched_at",
+    "cluster_id",
+    "duplicate_of",
+    "similarity",
+)
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class StoredCopy:
+    """What the near-duplicate index needs of one stored article."""
+
+    url: str
+    cluster_id: str
+    first_url: str
+    signature: Signature
+
+
+class ArticleStore(ABC):
+    """Stored articles with their signatures; each article and its signature are written together."""
+
+    @abstractmethod
+    def add(self, article: dict[str, Any], signature: Signature) -> bool:
+        """Store *article* and its *signature* in one transaction.
+
+        Returns False, storing nothing, when an article with the same URL is already stored.
+        """
+
+    @abstractmethod
+    def copies(self) -> Iterator[StoredCopy]:
+        """Yield every stored article's URL, cluster and signature, oldest first."""
+
+    @abstractmethod
+    def articles(self) -> Iterator[dict[str, Any]]:
+        """Yield every stored article as a dict of ARTICLE_COLUMNS, oldest first."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class SQLiteArticleStore(ArticleStore):
+    """The embedded store: a SQLite database in WAL mode.
+
+    WAL lets the near-duplicate stage read signatures while the storage stage writes, and a crash
+    can lose at most the transaction under way, never one already committed.
+    """
+
+    SCHEMA = """
+        CREATE TABLE IF NOT EXISTS articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            canonical_url TEXT,
+            site TEXT NOT NULL,
+            title TEXT,
+            authors TEXT NOT NULL DEFAULT '[]',
+            published TEXT,
+            language TEXT,
+            text TEXT NOT NULL,
+            word_count INTEGER NOT NULL,
+            fetched_at TEXT NOT NULL,
+            cluster_id TEXT NOT NULL,
+            duplicate_of TEXT,
+            similarity REAL
+        );
+        CREATE INDEX IF NOT EXISTS articles_cluster ON articles (cluster_id);
+        CREATE INDEX IF NOT EXISTS articles_site ON articles (site);
+        CREATE TABLE IF NOT EXISTS signatures (
+            article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+            minhash BLOB NOT NULL,
+            shingle_count INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS settings (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+    """
+
+    def __init__(self, path: Path, signature_scheme: str) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # The connection is used from one writer thread at a time, never concurrently.
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(self.SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"cannot open the article store {self.path}: {exc}; "
+                "set DATA_DIR to a writable directory"
+            ) from exc
+        self._check_signature_scheme(signature_scheme)
+
+    def _check_signature_scheme(self, scheme: str) -> None:
+        # Signatures built with other permutations or shingles cannot be compared with new ones.
+        row = self._db.execute("SELECT value FROM settings WHERE name = 'signature_scheme'").fetchone()
+        if row is None:
+            self._db.execute(
+                "INSERT OR IGNORE INTO settings (name, value) VALUES ('signature_scheme', ?)", (scheme,)
+            )
+        elif row[0] != scheme:
+            raise StoreError(
+                f"the store {self.path} holds signatures built as {row[0]!r}, but the settings "
+                f"ask for {scheme!r}; restore NEARDUP_NUM_PERM and NEARDUP_SHINGLE_SIZE "
+                "or use a new DATA_DIR"
+            )
+
+    def add(self, article: dict[str, Any], signature: Signature) -> bool:
+        values = [article.get(column) for column in ARTICLE_COLUMNS]
+        values[ARTICLE_COLUMNS.index("authors")] = json.dumps(article.get("authors") or [])
+        cursor = self._db.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            cursor.execute(
+                f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))}) ON CONFLICT (url) DO NOTHING",
+                values,
+            )
+            if cursor.rowcount == 0:
+                cursor.execute("ROLLBACK")
+                return False
+            cursor.execute(
+                "INSERT INTO signatures (article_id, minhash, shingle_count) VALUES (?, ?, ?)",
+                (cursor.lastrowid, signature.to_bytes(), signature.shingle_count),
+            )
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        return True
+
+    def copies(self) -> Iterator[StoredCopy]:
+        rows = self._db.execute(
+            "SELECT a.url, a.cluster_id, a.duplicate_of, s.minhash, s.shingle_count "
+            "FROM articles a JOIN signatures s ON s.article_id = a.id ORDER BY a.id"
+        )
+        for url, cluster_id, duplicate_of, minhash, shingle_count in rows:
+            yield StoredCopy(url, cluster_id, duplicate_of or url, Signature.from_bytes(minhash, shingle_count))
+
+    def articles(self) -> Iterator[dict[str, Any]]:
+        rows = self._db.execute(f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles ORDER BY id")
+        for row in rows:
+            article = dict(zip(ARTICLE_COLUMNS, row))
+            article["authors"] = json.loads(article["authors"])
+            yield article
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def open_store(backend: str, data_dir: str | Path, signature_scheme: str) -> ArticleStore:
+    """Open the article store named by STORAGE_BACKEND under DATA_DIR."""
+    if backend == "sqlite":
+        return SQLiteArticleStore(Path(data_dir) / "articles.sqlite3", signature_scheme)
+    raise StoreError(f"unknown STORAGE_BACKEND {backend!r}; use 'sqlite'")

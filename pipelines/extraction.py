@@ -1,0 +1,133 @@
+"""Extraction stage: raw page -> article fields, in a pool of worker processes.
+
+trafilatura takes tens of milliseconds of CPU per page. Run on the reactor thread it would stall
+every download behind it, so pages go to a process pool with one worker per core and the stage
+awaits the result. Scrapy stops scheduling downloads while too many responses wait in the item
+pipelines (SCRAPER_SLOT_MAX_ACTIVE_SIZE), which bounds the queue in front of the pool.
+
+Settings: EXTRACT_ENABLED, EXTRACT_WORKERS, EXTRACT_FAVOR_PRECISION, EXTRACT_MIN_WORDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.statscollectors import StatsCollector
+from scrapy.utils.asyncio import is_asyncio_available
+
+from crawler.items import ArticleItem, PageItem
+from pipelines.core.extract import ExtractOptions, extract_article
+
+logger = logging.getLogger(__name__)
+
+
+class NoArticleText(DropItem):
+    """trafilatura found no article text (or too little) on the page."""
+
+
+class ExtractionFailed(DropItem):
+    """The page could not be parsed or the extraction raised an error."""
+
+
+def _warm_up() -> None:
+    # Import trafilatura and load the language model before the first page arrives.
+    from pipelines.core.extract import detect_language
+
+    detect_language("warming up the language identifier with a sentence")
+
+
+class ExtractionPipeline:
+    """Turns a PageItem into an ArticleItem; drops pages without article text."""
+
+    def __init__(self, stats: StatsCollector, workers: int, options: ExtractOptions) -> None:
+        self.stats = stats
+        self.workers = workers or os.cpu_count() or 1
+        self.options = options
+        self._pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
+        settings = crawler.settings
+        if not settings.getbool("EXTRACT_ENABLED"):
+            raise NotConfigured("extraction is disabled (EXTRACT_ENABLED = False)")
+        if not is_asyncio_available():
+            raise NotConfigured(
+                "the extraction stage needs the asyncio reactor; set TWISTED_REACTOR to "
+                "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+            )
+        workers = settings.getint("EXTRACT_WORKERS")
+        if workers < 0:
+            raise NotConfigured("EXTRACT_WORKERS must be 0 (one per core) or a positive number")
+        options = ExtractOptions(
+            favor_precision=settings.getbool("EXTRACT_FAVOR_PRECISION"),
+            min_words=settings.getint("EXTRACT_MIN_WORDS"),
+        )
+        return cls(crawler.stats, workers, options)
+
+    async def open_spider(self) -> None:
+        self._pool = self._start_pool()
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self._pool, _warm_up) for _ in range(self.workers)))
+        logger.info("extraction pool started with %d worker processes", self.workers)
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        # "spawn": a forked copy of the crawler process would inherit the reactor and its threads.
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+    async def close_spider(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, PageItem):
+            return item
+        page = ItemAdapter(item)
+        fields = await self._extract(page["html"], page["url"], page.get("declared_language"))
+        if fields is None:
+            self.stats.inc_value("extract/no_text")
+            raise NoArticleText(f"no article text found on {page['url']}")
+        self.stats.inc_value("extract/articles")
+        return ArticleItem(
+            url=page["url"],
+            site=page["site"],
+            fetched_at=page["fetched_at"],
+            cluster_id=None,
+            duplicate_of=None,
+            similarity=None,
+            **fields,
+        )
+
+    async def _extract(
+        self, html: str, url: str, language: str | None, retry: bool = True
+    ) -> dict[str, Any] | None:
+        pool = self._pool
+        assert pool is not None, "open_spider() starts the pool"
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(pool, extract_article, html, url, language, self.options)
+        except BrokenProcessPool:
+            # A worker died (out of memory, or a crash inside lxml) and took every page queued in
+            # the pool with it: start one new pool, and give each of those pages one more try.
+            if self._pool is pool:
+                self.stats.inc_value("extract/worker_crashed")
+                logger.error("an extraction worker died; restarting the pool")
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._start_pool()
+            if retry:
+                return await self._extract(html, url, language, retry=False)
+            self.stats.inc_value("extract/failed")
+            raise ExtractionFailed(f"extraction worker crashed twice on {url}") from None
+        except Exception as exc:  # lxml and trafilatura raise many kinds on broken markup
+            self.stats.inc_value("extract/failed")
+            logger.warning("extraction failed on %s: %r", url, exc)
+            raise ExtractionFailed(f"extraction failed on {url}: {exc!r}") from exc

@@ -1,0 +1,67 @@
+"""Storage stage: writes each article and its signature to the article store, off the reactor thread.
+
+Settings: STORAGE_ENABLED, STORAGE_BACKEND, DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from crawler.items import ArticleItem
+from pipelines.core.store import ARTICLE_COLUMNS, ArticleStore, open_store
+from pipelines.core.signatures import Signer
+from pipelines.neardup import AlreadyStored, build_signer, new_cluster_id
+
+logger = logging.getLogger(__name__)
+
+
+class StoragePipeline:
+    """Stores articles; a URL already stored is dropped, so reruns store nothing twice."""
+
+    def __init__(self, stats: StatsCollector, store: ArticleStore, signer: Signer) -> None:
+        self.stats = stats
+        self.store = store
+        self.signer = signer
+        # One writer thread: SQLite allows one writer, and a single thread keeps writes in order.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="article-store")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
+        settings = crawler.settings
+        if not settings.getbool("STORAGE_ENABLED"):
+            raise NotConfigured("storage is disabled (STORAGE_ENABLED = False)")
+        signer = build_signer(settings)
+        # Opened here, not in open_spider: an unusable store fails the run before anything is fetched.
+        store = open_store(settings.get("STORAGE_BACKEND"), settings.get("DATA_DIR"), signer.scheme)
+        return cls(crawler.stats, store, signer)
+
+    async def close_spider(self) -> None:
+        self._writer.shutdown(wait=True)
+        self.store.close()
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        article = ItemAdapter(item)
+        signature = article.get("signature")
+        if signature is None:  # the near-duplicate stage is off: every article is its own story
+            signature = self.signer.sign(article["text"])
+            article.update(cluster_id=new_cluster_id(article["url"]), duplicate_of=None, similarity=None)
+        record = {column: article.get(column) for column in ARTICLE_COLUMNS}
+        loop = asyncio.get_running_loop()
+        stored = await loop.run_in_executor(self._writer, self.store.add, record, signature)
+        if not stored:
+            self.stats.inc_value("storage/already_stored")
+            raise AlreadyStored(f"already stored: {article['url']}")
+        # Kept until stored, so that a failed write lets the near-duplicate stage forget it.
+        del article["signature"]
+        self.stats.inc_value("storage/stored")
+        return item
