@@ -5,12 +5,14 @@ every download behind it, so pages go to a process pool with one worker per core
 awaits the result. Scrapy stops scheduling downloads while too many responses wait in the item
 pipelines (SCRAPER_SLOT_MAX_ACTIVE_SIZE), which bounds the queue in front of the pool.
 
-Settings: EXTRACT_ENABLED, EXTRACT_WORKERS, EXTRACT_FAVOR_PRECISION, EXTRACT_MIN_WORDS.
+Settings: EXTRACT_ENABLED, EXTRACT_WORKERS, EXTRACT_FAVOR_PRECISION, EXTRACT_MIN_WORDS, and the
+prune_xpath rules of BOILERPLATE_RULES_FILE.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -26,6 +28,7 @@ from scrapy.utils.asyncio import is_asyncio_available
 
 from crawler.items import ArticleItem, PageItem
 from pipelines.core.extract import ExtractOptions, extract_article
+from pipelines.core.rules import Rules, RulesError, load_rules
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +51,11 @@ def _warm_up() -> None:
 class ExtractionPipeline:
     """Turns a PageItem into an ArticleItem; drops pages without article text."""
 
-    def __init__(self, stats: StatsCollector, workers: int, options: ExtractOptions) -> None:
+    def __init__(self, stats: StatsCollector, workers: int, options: ExtractOptions, rules: Rules = Rules()) -> None:
         self.stats = stats
         self.workers = workers or os.cpu_count() or 1
         self.options = options
+        self.rules = rules
         self._pool: ProcessPoolExecutor | None = None
 
     @classmethod
@@ -71,7 +75,11 @@ class ExtractionPipeline:
             favor_precision=settings.getbool("EXTRACT_FAVOR_PRECISION"),
             min_words=settings.getint("EXTRACT_MIN_WORDS"),
         )
-        return cls(crawler.stats, workers, options)
+        try:
+            rules = load_rules(settings.get("BOILERPLATE_RULES_FILE"))
+        except RulesError as exc:
+            raise NotConfigured(str(exc)) from exc
+        return cls(crawler.stats, workers, options, rules)
 
     async def open_spider(self) -> None:
         self._pool = self._start_pool()
@@ -92,7 +100,7 @@ class ExtractionPipeline:
         if not isinstance(item, PageItem):
             return item
         page = ItemAdapter(item)
-        fields = await self._extract(page["html"], page["url"], page.get("declared_language"))
+        fields = await self._extract(page["html"], page["url"], page.get("declared_language"), self._options(page["site"]))
         if fields is None:
             self.stats.inc_value("extract/no_text")
             raise NoArticleText(f"no article text found on {page['url']}")
@@ -107,14 +115,18 @@ class ExtractionPipeline:
             **fields,
         )
 
+    def _options(self, site: str) -> ExtractOptions:
+        prune = self.rules.for_host(site).prune_xpath
+        return dataclasses.replace(self.options, prune_xpath=prune) if prune else self.options
+
     async def _extract(
-        self, html: str, url: str, language: str | None, retry: bool = True
+        self, html: str, url: str, language: str | None, options: ExtractOptions, retry: bool = True
     ) -> dict[str, Any] | None:
         pool = self._pool
         assert pool is not None, "open_spider() starts the pool"
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(pool, extract_article, html, url, language, self.options)
+            return await loop.run_in_executor(pool, extract_article, html, url, language, options)
         except BrokenProcessPool:
             # A worker died (out of memory, or a crash inside lxml) and took every page queued in
             # the pool with it: start one new pool, and give each of those pages one more try.
@@ -124,7 +136,7 @@ class ExtractionPipeline:
                 pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._start_pool()
             if retry:
-                return await self._extract(html, url, language, retry=False)
+                return await self._extract(html, url, language, options, retry=False)
             self.stats.inc_value("extract/failed")
             raise ExtractionFailed(f"extraction worker crashed twice on {url}") from None
         except Exception as exc:  # lxml and trafilatura raise many kinds on broken markup

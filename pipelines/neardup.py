@@ -8,11 +8,14 @@ STORAGE_BACKEND, DATA_DIR.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -21,8 +24,9 @@ from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem
-from pipelines.core.index import IndexedCopy, SignatureIndex
-from pipelines.core.signatures import Signer
+from pipelines.boilerplate import article_recleaned
+from pipelines.core.index import Candidate, IndexedCopy, MatchRule, SignatureIndex
+from pipelines.core.signatures import Signature, Signer
 from pipelines.core.store import ArticleStore, open_store
 
 logger = logging.getLogger(__name__)
@@ -45,19 +49,23 @@ def build_signer(settings: BaseSettings) -> Signer:
     return Signer(settings.getint("NEARDUP_NUM_PERM"), settings.getint("NEARDUP_SHINGLE_SIZE"))
 
 
-def build_index(settings: BaseSettings, signer: Signer) -> SignatureIndex:
-    return SignatureIndex(
-        signer,
-        bands=settings.getint("NEARDUP_BANDS"),
-        rows=settings.getint("NEARDUP_ROWS"),
+def build_index(settings: BaseSettings) -> SignatureIndex:
+    rule = MatchRule(
         threshold=settings.getfloat("NEARDUP_THRESHOLD"),
-        containment_threshold=settings.getfloat("NEARDUP_CONTAINMENT"),
-        containment_min_shingles=settings.getint("NEARDUP_CONTAINMENT_MIN_SHINGLES"),
+        containment=settings.getfloat("NEARDUP_CONTAINMENT"),
+        min_shingles=settings.getint("NEARDUP_CONTAINMENT_MIN_SHINGLES"),
+    )
+    return SignatureIndex(
+        settings.getint("NEARDUP_NUM_PERM"), settings.getint("NEARDUP_BANDS"), settings.getint("NEARDUP_ROWS"), rule
     )
 
 
 class NearDuplicatePipeline:
-    """Sets cluster_id, duplicate_of and similarity on each article, and its signature for storage."""
+    """Sets cluster_id, duplicate_of and similarity on each article, and its signature for storage.
+
+    Decisions are taken one article at a time in arrival order, so the same input order gives the
+    same clusters even when a borderline candidate needs its exact shingle set from the store.
+    """
 
     def __init__(
         self, stats: StatsCollector, signer: Signer, index: SignatureIndex, store: ArticleStore,
@@ -68,6 +76,10 @@ class NearDuplicatePipeline:
         self.index = index
         self.store = store
         self.drop_duplicates = drop_duplicates
+        self._decisions = asyncio.Lock()
+        # Exact shingle sets of articles indexed but maybe not yet written by the storage stage.
+        self._in_flight: dict[str, np.ndarray] = {}
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neardup-store")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
@@ -76,54 +88,106 @@ class NearDuplicatePipeline:
             raise NotConfigured("near-duplicate detection is disabled (NEARDUP_ENABLED = False)")
         try:
             signer = build_signer(settings)
-            index = build_index(settings, signer)
+            index = build_index(settings)
         except ValueError as exc:
             raise NotConfigured(f"near-duplicate settings are invalid: {exc}") from exc
         store = open_store(settings.get("STORAGE_BACKEND"), settings.get("DATA_DIR"), signer.scheme)
         pipeline = cls(crawler.stats, signer, index, store, settings.getbool("NEARDUP_DROP_DUPLICATES"))
+        crawler.signals.connect(pipeline.item_done, signal=signals.item_scraped)
+        crawler.signals.connect(pipeline.item_done, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
+        crawler.signals.connect(pipeline.article_recleaned, signal=article_recleaned)
         return pipeline
 
-    def open_spider(self) -> None:
+    async def open_spider(self) -> None:
         started = time.perf_counter()
-        for copy in self.store.copies():
-            self.index.add(IndexedCopy(copy.url, copy.cluster_id, copy.first_url, copy.signature))
-        self.store.close()
+        copies = await asyncio.get_running_loop().run_in_executor(self._reader, self._load)
+        self.index.add_many(copies)
         logger.info(
             "near-duplicate index loaded: %d stored signatures in %.2f s",
             len(self.index), time.perf_counter() - started,
         )
         self.stats.set_value("neardup/index_loaded", len(self.index))
 
-    def process_item(self, item: Any) -> Any:
+    def _load(self) -> list[IndexedCopy]:
+        return [IndexedCopy(c.url, c.cluster_id, c.first_url, c.signature) for c in self.store.copies()]
+
+    async def close_spider(self) -> None:
+        self._reader.shutdown(wait=True)
+        self.store.close()
+
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
         article = ItemAdapter(item)
         url = article["url"]
-        if url in self.index:
-            self.stats.inc_value("neardup/already_stored")
-            raise AlreadyStored(f"already stored: {url}")
         signature = self.signer.sign(article["text"])
-        match = self.index.best_match(signature)
-        if match is None:
-            self.stats.inc_value("neardup/first_copies")
-            cluster_id, first_url = new_cluster_id(url), url
-            article.update(cluster_id=cluster_id, duplicate_of=None, similarity=None)
-        else:
-            self.stats.inc_value("neardup/duplicates")
-            cluster_id, first_url = match.copy.cluster_id, match.copy.first_url
-            article.update(cluster_id=cluster_id, duplicate_of=first_url, similarity=round(match.similarity, 4))
-            logger.debug(
-                "%s repeats %s (similarity %.2f, containment %.2f)",
-                url, match.copy.url, match.similarity, match.containment,
-            )
-            if self.drop_duplicates:
-                raise LaterCopy(f"later copy of {first_url}: {url}")
-        self.index.add(IndexedCopy(url, cluster_id, first_url, signature))
+        async with self._decisions:
+            if url in self.index:
+                self.stats.inc_value("neardup/already_stored")
+                raise AlreadyStored(f"already stored: {url}")
+            match = await self._best_match(signature)
+            if match is None:
+                self.stats.inc_value("neardup/first_copies")
+                cluster_id, first_url = new_cluster_id(url), url
+                article.update(cluster_id=cluster_id, duplicate_of=None, similarity=None)
+            else:
+                self.stats.inc_value("neardup/duplicates")
+                copy, similarity = match
+                cluster_id, first_url = copy.cluster_id, copy.first_url
+                article.update(cluster_id=cluster_id, duplicate_of=first_url, similarity=round(similarity, 4))
+                logger.debug("%s repeats %s (similarity %.2f)", url, copy.url, similarity)
+                if self.drop_duplicates:
+                    raise LaterCopy(f"later copy of {first_url}: {url}")
+            self.index.add(IndexedCopy(url, cluster_id, first_url, signature))
+            self._in_flight[url] = signature.shingles  # type: ignore[assignment]
         article["signature"] = signature
         return item
+
+    async def _best_match(self, signature: Signature) -> tuple[IndexedCopy, float] | None:
+        """The most similar confirmed copy; ties go to the copy indexed first."""
+        confirmed: list[tuple[float, IndexedCopy]] = []
+        unsure: list[Candidate] = []
+        for candidate in self.index.candidates(signature):
+            verdict = self.index.rule.judge_estimate(candidate, signature)
+            if verdict is None:
+                unsure.append(candidate)
+            elif verdict:
+                confirmed.append((candidate.similarity, candidate.copy))
+        self.stats.inc_value("neardup/candidates_checked_exactly", len(unsure))
+        if unsure:
+            exact = await self._exact_sets([c.copy.url for c in unsure])
+            for candidate in unsure:
+                other = exact.get(candidate.copy.url)
+                if other is None:
+                    continue
+                same, similarity, _ = self.index.rule.judge_exact(signature.shingles, other)  # type: ignore[arg-type]
+                if same:
+                    confirmed.append((similarity, candidate.copy))
+        if not confirmed:
+            return None
+        best_similarity = max(similarity for similarity, _ in confirmed)
+        best = next(copy for similarity, copy in confirmed if similarity == best_similarity)
+        return best, best_similarity
+
+    async def _exact_sets(self, urls: list[str]) -> dict[str, np.ndarray]:
+        found = {url: self._in_flight[url] for url in urls if url in self._in_flight}
+        missing = [url for url in urls if url not in found]
+        if missing:
+            loop = asyncio.get_running_loop()
+            found.update(await loop.run_in_executor(self._reader, self.store.shingles, missing))
+        return found
+
+    def item_done(self, item: Any, **kwargs: Any) -> None:
+        if isinstance(item, ArticleItem):
+            self._in_flight.pop(item.get("url"), None)
+
+    def article_recleaned(self, url: str, text: str, **kwargs: Any) -> None:
+        # Later copies are compared with the clean text of a page stored before its site was learned.
+        self.index.update_signature(url, self.signer.sign(text))
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         # A later stage failed to store the article: forget it, so the index keeps matching the store.
         if isinstance(item, ArticleItem) and item.get("signature") is not None:
             self.index.remove(item["url"])
+            self._in_flight.pop(item["url"], None)

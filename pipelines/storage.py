@@ -17,6 +17,7 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem
 from pipelines.core.store import ARTICLE_COLUMNS, ArticleStore, open_store
+from pipelines.boilerplate import article_recleaned
 from pipelines.core.signatures import Signer
 from pipelines.neardup import AlreadyStored, build_signer, new_cluster_id
 
@@ -41,11 +42,24 @@ class StoragePipeline:
         signer = build_signer(settings)
         # Opened here, not in open_spider: an unusable store fails the run before anything is fetched.
         store = open_store(settings.get("STORAGE_BACKEND"), settings.get("DATA_DIR"), signer.scheme)
-        return cls(crawler.stats, store, signer)
+        pipeline = cls(crawler.stats, store, signer)
+        crawler.signals.connect(pipeline.article_recleaned, signal=article_recleaned)
+        return pipeline
 
     async def close_spider(self) -> None:
+        # Queued re-cleaning updates run before the writer stops; shutdown waits for them.
         self._writer.shutdown(wait=True)
         self.store.close()
+
+    def article_recleaned(self, url: str, text: str, word_count: int, **kwargs: Any) -> None:
+        signature = self.signer.sign(text)
+        future = self._writer.submit(self.store.update_text, url, text, word_count, signature)
+        future.add_done_callback(self._report_update)
+
+    def _report_update(self, future: Any) -> None:
+        if future.exception() is not None:
+            self.stats.inc_value("storage/update_failed")
+            logger.error("could not update a re-cleaned article: %s", future.exception())
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):

@@ -1,5 +1,7 @@
 """Every default of the news crawler. Environment modules import this and override a few names."""
 
+from pathlib import Path
+
 BOT_NAME = "newsdedup"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -45,6 +47,12 @@ FEED_EXPORT_FIELDS = [
 # --- State between runs -----------------------------------------------------------------------
 DATA_DIR = "data"
 
+EXTENSIONS = {
+    "crawler.extensions.RunSummary": 500,
+}
+# Write a JSON summary of each run to DATA_DIR/runs/ and log it.
+RUN_SUMMARY_ENABLED = True
+
 # --- Spider `news` ----------------------------------------------------------------------------
 # How many links deep a home or section page is followed within its host.
 NEWS_FOLLOW_DEPTH = 2
@@ -53,6 +61,7 @@ NEWS_ARTICLE_MIN_WORDS = 150
 
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,
+    "pipelines.boilerplate.BoilerplatePipeline": 200,
     "pipelines.neardup.NearDuplicatePipeline": 300,
     "pipelines.storage.StoragePipeline": 400,
 }
@@ -65,16 +74,37 @@ EXTRACT_WORKERS = 0
 EXTRACT_FAVOR_PRECISION = True
 EXTRACT_MIN_WORDS = 10
 
+# --- Boilerplate stage ------------------------------------------------------------------------
+BOILERPLATE_ENABLED = True
+# A paragraph is a site's boilerplate once it appeared in this many different stories of the site...
+BOILERPLATE_MIN_STORIES = 4
+# ...and in at least this share of the site's stories since it first appeared.
+BOILERPLATE_MIN_SHARE = 0.2
+# A new site's first pages wait until this many different stories of it were seen, so they are
+# cleaned with its template known; at most BOILERPLATE_HOLD_PAGES pages wait, for at most
+# BOILERPLATE_HOLD_SECONDS.
+BOILERPLATE_WARMUP_STORIES = 5
+BOILERPLATE_HOLD_PAGES = 16
+BOILERPLATE_HOLD_SECONDS = 30.0
+BOILERPLATE_SAVE_SECONDS = 60.0
+# Per-site rules for known boilerplate (XPath pruned before extraction, patterns dropped after).
+BOILERPLATE_RULES_FILE = str(Path(__file__).resolve().parent.parent / "pipelines" / "rules" / "boilerplate.toml")
+# Pages held for boilerplate warm-up keep their responses counted here; room for them avoids
+# throttling downloads while a few new sites warm up.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 50_000_000
+
 # --- Near-duplicate stage ---------------------------------------------------------------------
 NEARDUP_ENABLED = True
 NEARDUP_NUM_PERM = 128
-NEARDUP_BANDS = 42
-NEARDUP_ROWS = 3
+# LSH banding: 64 bands x 2 rows finds pairs down to Jaccard 0.25 (see pipelines/core/index.py).
+NEARDUP_BANDS = 64
+NEARDUP_ROWS = 2
 NEARDUP_SHINGLE_SIZE = 5
-# A candidate is the same story when its estimated Jaccard similarity reaches NEARDUP_THRESHOLD,
-# or when the shorter text is contained in the longer one to NEARDUP_CONTAINMENT (trimmed copies).
+# Two texts are one story when their Jaccard similarity reaches NEARDUP_THRESHOLD, or when the
+# shorter one's shingles are found in the longer one to NEARDUP_CONTAINMENT (a trimmed copy, or
+# one with a few paragraphs added), for texts of NEARDUP_CONTAINMENT_MIN_SHINGLES shingles or more.
 NEARDUP_THRESHOLD = 0.5
-NEARDUP_CONTAINMENT = 0.7
+NEARDUP_CONTAINMENT = 0.5
 NEARDUP_CONTAINMENT_MIN_SHINGLES = 20
 # By default every copy is stored and tagged; True drops (neither stores nor exports) later copies.
 NEARDUP_DROP_DUPLICATES = False

@@ -21,7 +21,7 @@ from trafilatura.utils import load_html
 
 from crawler.pages import json_ld_objects
 
-from .text import join_paragraphs, paragraphs, words
+from .text import join_paragraphs, normalize_text, paragraphs, words
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ ARTICLE_TYPES = {
     "Report",
 }
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022/\\\u00bb]+\s+")
+_GLUED_SITE = re.compile(r"^(?P<first>[\w.]+)[|\-\u2013\u2014:](?P<rest>\S.*)$")
 _LANGUAGE_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 # Below this the detector's guess is weaker than what the page declares.
 _CONFIDENT_DETECTION = 0.9
@@ -72,14 +73,20 @@ def extract_article(
     )
     if document is None or not document.text:
         return None
-    text = join_paragraphs(paragraphs(document.text))
+    site_names = [name for name in (page.site_name, document.sitename) if name]
+    title = clean_title(page.headline or document.title or "", site_names, url)
+    parts = paragraphs(document.text)
+    # trafilatura keeps an <h1> that sits inside the article container: the headline is not body text.
+    headlines = {normalize_text(t) for t in (title, page.headline, document.title) if t}
+    if len(parts) > 1 and normalize_text(parts[0]) in headlines:
+        parts = parts[1:]
+    text = join_paragraphs(parts)
     word_count = len(words(text))
     if word_count < options.min_words:
         return None
-    site_names = [name for name in (page.site_name, document.sitename) if name]
     authors = clean_authors(page.authors or (document.author or "").split(";"))
     return {
-        "title": clean_title(page.headline or document.title or "", site_names, url),
+        "title": title,
         "authors": authors,
         "published": page.published or document.date,
         "language": choose_language(text, [page.language, declared_language]),
@@ -134,7 +141,12 @@ def clean_title(title: str, site_names: list[str], url: str) -> str | None:
     host_label = _host_label(url)
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
-        return title
+        # "PressTV-Headline": a site name glued to the headline by a separator without spaces
+        glued = _GLUED_SITE.match(title)
+        if glued:
+            parts = [glued["first"], glued["rest"]]
+        else:
+            return title
 
     def is_site(part: str) -> bool:
         key = _squash(part)

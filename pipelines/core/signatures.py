@@ -26,13 +26,24 @@ class Signature:
 
     hashvalues: np.ndarray  # uint32, one value per permutation
     shingle_count: int
+    # The exact set: sorted unique uint32 shingle hashes, for confirming borderline matches.
+    # Present on a freshly signed text; signatures loaded for the index leave it in the store.
+    shingles: np.ndarray | None = None
 
     def to_bytes(self) -> bytes:
         return self.hashvalues.astype("<u4").tobytes()
 
+    def shingles_to_bytes(self) -> bytes:
+        assert self.shingles is not None, "only a freshly signed text carries its shingle set"
+        return self.shingles.astype("<u4").tobytes()
+
     @classmethod
     def from_bytes(cls, data: bytes, shingle_count: int) -> Signature:
         return cls(np.frombuffer(data, dtype="<u4").astype(np.uint32), shingle_count)
+
+
+def shingles_from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<u4").astype(np.uint32)
 
 
 class Signer:
@@ -91,7 +102,8 @@ class Signer:
             scheme=SCHEME,
         )
         minhash.update_batch(hashes)
-        return Signature(minhash.hashvalues.astype(np.uint32), int(np.unique(hashes).size))
+        unique = np.unique(hashes)
+        return Signature(minhash.hashvalues.astype(np.uint32), int(unique.size), unique)
 
     def minhash(self, signature: Signature) -> MinHash:
         """Wrap stored hash values as a datasketch MinHash (for MinHashLSH)."""

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .signatures import Signature
+import numpy as np
+
+from .signatures import Signature, shingles_from_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +62,16 @@ class ArticleStore(ABC):
         """
 
     @abstractmethod
+    def update_text(self, url: str, text: str, word_count: int, signature: Signature) -> bool:
+        """Replace a stored article's text and signature (after boilerplate re-cleaning)."""
+
+    @abstractmethod
     def copies(self) -> Iterator[StoredCopy]:
         """Yield every stored article's URL, cluster and signature, oldest first."""
+
+    @abstractmethod
+    def shingles(self, urls: list[str]) -> dict[str, np.ndarray]:
+        """The exact shingle-hash sets of stored articles, by URL (missing URLs are left out)."""
 
     @abstractmethod
     def articles(self) -> Iterator[dict[str, Any]]:
@@ -100,7 +110,8 @@ class SQLiteArticleStore(ArticleStore):
         CREATE TABLE IF NOT EXISTS signatures (
             article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
             minhash BLOB NOT NULL,
-            shingle_count INTEGER NOT NULL
+            shingle_count INTEGER NOT NULL,
+            shingles BLOB NOT NULL
         );
         CREATE TABLE IF NOT EXISTS settings (
             name TEXT PRIMARY KEY,
@@ -155,14 +166,31 @@ class SQLiteArticleStore(ArticleStore):
                 cursor.execute("ROLLBACK")
                 return False
             cursor.execute(
-                "INSERT INTO signatures (article_id, minhash, shingle_count) VALUES (?, ?, ?)",
-                (cursor.lastrowid, signature.to_bytes(), signature.shingle_count),
+                "INSERT INTO signatures (article_id, minhash, shingle_count, shingles) VALUES (?, ?, ?, ?)",
+                (cursor.lastrowid, signature.to_bytes(), signature.shingle_count, signature.shingles_to_bytes()),
             )
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")
             raise
         return True
+
+    def update_text(self, url: str, text: str, word_count: int, signature: Signature) -> bool:
+        cursor = self._db.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            cursor.execute("UPDATE articles SET text = ?, word_count = ? WHERE url = ?", (text, word_count, url))
+            if cursor.rowcount:
+                cursor.execute(
+                    "UPDATE signatures SET minhash = ?, shingle_count = ?, shingles = ? "
+                    "WHERE article_id = (SELECT id FROM articles WHERE url = ?)",
+                    (signature.to_bytes(), signature.shingle_count, signature.shingles_to_bytes(), url),
+                )
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        return cursor.rowcount > 0
 
     def copies(self) -> Iterator[StoredCopy]:
         rows = self._db.execute(
@@ -171,6 +199,16 @@ class SQLiteArticleStore(ArticleStore):
         )
         for url, cluster_id, duplicate_of, minhash, shingle_count in rows:
             yield StoredCopy(url, cluster_id, duplicate_of or url, Signature.from_bytes(minhash, shingle_count))
+
+    def shingles(self, urls: list[str]) -> dict[str, np.ndarray]:
+        found = {}
+        for url in urls:
+            row = self._db.execute(
+                "SELECT s.shingles FROM articles a JOIN signatures s ON s.article_id = a.id WHERE a.url = ?", (url,)
+            ).fetchone()
+            if row is not None:
+                found[url] = shingles_from_bytes(row[0])
+        return found
 
     def articles(self) -> Iterator[dict[str, Any]]:
         rows = self._db.execute(f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles ORDER BY id")
@@ -181,6 +219,62 @@ class SQLiteArticleStore(ArticleStore):
 
     def close(self) -> None:
         self._db.close()
+
+
+class SegmentStatsStore(ABC):
+    """Learned boilerplate statistics, one JSON-able state per site."""
+
+    @abstractmethod
+    def load(self, site: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def save(self, states: dict[str, dict[str, Any]]) -> None:
+        """Replace the states of the given sites, all in one transaction."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class SQLiteSegmentStatsStore(SegmentStatsStore):
+    """Boilerplate statistics in their own SQLite file, so saving them never waits on article writes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS site_segments ("
+                " site TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"cannot open the boilerplate statistics {self.path}: {exc}; set DATA_DIR to a writable directory"
+            ) from exc
+
+    def load(self, site: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT state FROM site_segments WHERE site = ?", (site,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save(self, states: dict[str, dict[str, Any]]) -> None:
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT INTO site_segments (site, state, updated_at) VALUES (?, ?, CURRENT_TIMESTAMP) "
+                "ON CONFLICT (site) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                [(site, json.dumps(state, separators=(",", ":"))) for site, state in states.items()],
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def open_segment_store(backend: str, data_dir: str | Path) -> SegmentStatsStore:
+    """Open the boilerplate statistics store named by STORAGE_BACKEND under DATA_DIR."""
+    if backend == "sqlite":
+        return SQLiteSegmentStatsStore(Path(data_dir) / "boilerplate.sqlite3")
+    raise StoreError(f"unknown STORAGE_BACKEND {backend!r}; use 'sqlite'")
 
 
 def open_store(backend: str, data_dir: str | Path, signature_scheme: str) -> ArticleStore:

@@ -49,7 +49,8 @@ def build_newsroom(seed: int = 7, plan: Plan = Plan(), sites: tuple[SiteTemplate
     rng = random.Random(seed)
     stories = list(load_stories())
     rng.shuffle(stories)
-    fresh_text = [p for story in stories[-12:] for p in story.paragraphs[1:]]
+    # Real paragraphs from stories used nowhere else, for the new paragraphs of updated copies.
+    fresh_text = [p for story in stories[-12:] for p in story.paragraphs[1:] if 15 <= len(p.split()) <= 70]
     supply: Iterator[Story] = iter(stories[:-12])
     numbers = {site.host: rng.randrange(1000, 9000) for site in sites}
     articles: list[ArticlePage] = []
@@ -105,13 +106,40 @@ def build_newsroom(seed: int = 7, plan: Plan = Plan(), sites: tuple[SiteTemplate
     return render_newsroom(articles, sites, rng)
 
 
+def with_new_copy(newsroom: Newsroom, story: str, host: str, seed: int = 99,
+                  sites: tuple[SiteTemplate, ...] = ALL_SITES) -> tuple[Newsroom, ArticlePage]:
+    """The same newsroom a while later: *host* has republished *story*, edited, as its newest article."""
+    rng = random.Random(seed)
+    original = next(a for a in newsroom.articles if a.story == story and not a.edits)
+    site = next(s for s in sites if s.host == host)
+    kinds = ("dateline", "typography")
+    page = ArticlePage(
+        host=host, number=max(a.number for a in newsroom.articles if a.host == host) + 1, story=story,
+        headline=ed.retitle(original.headline, rng), byline=ed.byline(rng)[1], author=rng.choice(ed.REPORTERS),
+        published=(NEWEST + timedelta(days=1)).isoformat(timespec="seconds"), section=site.sections[0],
+        tags=(TAGS[0],), paragraphs=tuple(apply_edits(list(original.paragraphs), kinds, rng, [])),
+        edits=("headline", "byline", *kinds),
+    )
+    page = dataclasses.replace(page, url=site.url(page))
+    return render_newsroom([*newsroom.articles, page], sites, rng), page
+
+
 def apply_edits(paragraphs: list[str], kinds: tuple[str, ...], rng: random.Random, fresh: list[str]) -> list[str]:
-    """Apply the named copy-desk edits, in a fixed order, to a story's paragraphs."""
-    if "update" in kinds:
-        start = rng.randrange(0, max(1, len(fresh) - 3))
-        paragraphs = ed.add_update(paragraphs, rng, fresh[start : start + 3])
+    """Apply the named copy-desk edits, in a fixed order, to a story's paragraphs.
+
+    Every copy keeps at least half of the original: the ending is trimmed before an update adds
+    new paragraphs, and an update adds at most 40% of the story's length.
+    """
     if "trim" in kinds:
         paragraphs = ed.trim_ending(paragraphs, rng)
+    if "update" in kinds:
+        budget = 0.4 * sum(len(p.split()) for p in paragraphs)
+        start = rng.randrange(0, max(1, len(fresh) - 3))
+        new = [p for p in fresh[start : start + 3]]
+        while new and sum(len(p.split()) for p in new) > budget:
+            new.pop()
+        if new:
+            paragraphs = ed.add_update(paragraphs, rng, new)
     if "dateline" in kinds:
         paragraphs = ed.add_dateline(paragraphs, rng)
     if "local_paragraph" in kinds:

@@ -63,16 +63,28 @@ def byline(rng: random.Random) -> tuple[str, str]:
 
 
 def trim_ending(paragraphs: list[str], rng: random.Random, low: float = 0.2, high: float = 0.5) -> list[str]:
-    """Cut the last *low* to *high* share of the words, at a paragraph boundary."""
+    """Cut the last *low* to *high* share of the words: whole paragraphs, then whole sentences."""
     total = sum(len(p.split()) for p in paragraphs)
     keep_words = total * (1.0 - rng.uniform(low, high))
     kept: list[str] = []
     count = 0
     for paragraph in paragraphs:
-        if kept and count + len(paragraph.split()) > keep_words:
-            break
-        kept.append(paragraph)
-        count += len(paragraph.split())
+        size = len(paragraph.split())
+        if count + size <= keep_words:
+            kept.append(paragraph)
+            count += size
+            continue
+        # the paragraph that crosses the cut keeps its opening sentences up to it
+        sentences = re.split(r"(?<=[.!?\u201d\"])\s+", paragraph)
+        part: list[str] = []
+        for sentence in sentences:
+            if count + len(sentence.split()) > keep_words and (part or kept):
+                break
+            part.append(sentence)
+            count += len(sentence.split())
+        if part:
+            kept.append(" ".join(part))
+        break
     return kept
 
 
@@ -91,8 +103,7 @@ def add_local_paragraph(paragraphs: list[str], rng: random.Random) -> list[str]:
 
 def add_update(paragraphs: list[str], rng: random.Random, fresh: list[str]) -> list[str]:
     """An updated version: one to three new paragraphs (*fresh*, real text) near the top."""
-    count = rng.randint(1, 3)
-    new = fresh[:count]
+    new = fresh[: rng.randint(1, len(fresh))]
     return [paragraphs[0], *new, *paragraphs[1:]]
 
 

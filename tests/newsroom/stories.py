@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import py3langid
+
 DATA = Path(__file__).resolve().parent / "data" / "ground-truth.json.gz"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 # "LONDON (Reuters) — ", "(AP) - ", "MADRID — ": a dateline, not part of the headline
@@ -28,14 +30,17 @@ class Story:
 
 @lru_cache(maxsize=1)
 def load_stories() -> tuple[Story, ...]:
-    """Every English body of at least 120 words with three or more paragraphs, ordered by id."""
+    """Every English prose body of at least 120 words in three or more paragraphs, ordered by id."""
     with gzip.open(DATA, "rt", encoding="utf-8") as handle:
         truth = json.load(handle)
     stories = []
     for story_id in sorted(truth):
         paragraphs = tuple(p.strip() for p in truth[story_id]["articleBody"].split("\n") if p.strip())
         text = " ".join(paragraphs)
-        if len(paragraphs) < 3 or len(text.split()) < 120 or not _mostly_latin(text):
+        # Prose only: lists of short lines (app pages, deal roundups) are not wire stories.
+        if len(paragraphs) < 3 or len(text.split()) < 120 or len(text.split()) / len(paragraphs) < 15:
+            continue
+        if py3langid.classify(text)[0] != "en":
             continue
         stories.append(Story(story_id[:12], headline_from(paragraphs), paragraphs))
     return tuple(stories)
@@ -47,11 +52,7 @@ def headline_from(paragraphs: tuple[str, ...]) -> str:
     words = _SENTENCE_END.split(first, maxsplit=1)[0].split()[:12]
     if len(words) < 6:  # "Walt Disney Co." ends no sentence
         words = first.split()[:10]
+    if len(words) == len(first.split()) and len(words) > 7:  # a one-sentence lead: say less
+        words = words[:-2]
     headline = " ".join(words).rstrip(",.;:")
     return headline[:1].upper() + headline[1:]
-
-
-def _mostly_latin(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    english = sum(1 for word in text.lower().split() if word in {"the", "and", "of", "to", "in"})
-    return bool(letters) and sum(c.isascii() for c in letters) / len(letters) > 0.97 and english > 10

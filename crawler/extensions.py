@@ -1,0 +1,89 @@
+"""Run summary: what one crawl did, in the log and as JSON under DATA_DIR/runs/ for schedulers.
+
+Settings: RUN_SUMMARY_ENABLED, DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+logger = logging.getLogger(__name__)
+
+
+class RunSummary:
+    """Counts pages, stored articles, duplicates and errors, overall and per site."""
+
+    def __init__(self, crawler: Crawler, runs_dir: Path) -> None:
+        self.crawler = crawler
+        self.runs_dir = runs_dir
+        self.started = datetime.now(timezone.utc)
+        self._clock = time.monotonic()
+        self.sites: dict[str, Counter[str]] = defaultdict(Counter)
+        self.drops: Counter[str] = Counter()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunSummary:
+        if not crawler.settings.getbool("RUN_SUMMARY_ENABLED"):
+            raise NotConfigured("run summaries are off (RUN_SUMMARY_ENABLED = False)")
+        extension = cls(crawler, Path(crawler.settings.get("DATA_DIR")) / "runs")
+        crawler.signals.connect(extension.response_received, signal=signals.response_received)
+        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def response_received(self, response: Any, request: Any, spider: Any) -> None:
+        self.sites[urlsplit(response.url).hostname or "?"]["pages_fetched"] += 1
+
+    def item_scraped(self, item: Any, response: Any, spider: Any) -> None:
+        site = self.sites[item.get("site") or "?"]
+        site["articles_stored"] += 1
+        if item.get("duplicate_of"):
+            site["duplicates"] += 1
+
+    def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any) -> None:
+        self.drops[type(exception).__name__] += 1
+
+    def summary(self, reason: str) -> dict[str, Any]:
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        return {
+            "started": self.started.isoformat(timespec="seconds"),
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "seconds": round(time.monotonic() - self._clock, 2),
+            "finish_reason": reason,
+            "pages_fetched": stats.get("response_received_count", 0),
+            "articles_stored": stats.get("storage/stored", 0),
+            "duplicates": stats.get("neardup/duplicates", 0),
+            "boilerplate_segments_removed": stats.get("boilerplate/segments_removed", 0),
+            "errors": stats.get("log_count/ERROR", 0),
+            "dropped": dict(sorted(self.drops.items())),
+            "sites": {host: dict(counts) for host, counts in sorted(self.sites.items())},
+        }
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        summary = self.summary(reason)
+        logger.info(
+            "run summary: %(pages_fetched)d pages fetched, %(articles_stored)d articles stored, "
+            "%(duplicates)d duplicates, %(errors)d errors, finished (%(finish_reason)s) in %(seconds).1f s",
+            summary,
+        )
+        try:
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+            name = f"{self.started:%Y%m%dT%H%M%SZ}-{os.getpid()}.json"
+            partial = self.runs_dir / f".{name}.partial"
+            partial.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+            partial.replace(self.runs_dir / name)  # a reader never sees half a file
+        except OSError as exc:
+            logger.error("could not write the run summary under %s: %s", self.runs_dir, exc)

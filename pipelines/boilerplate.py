@@ -1,0 +1,235 @@
+"""Boilerplate stage: removes what a site repeats around its stories, before near-duplicate detection.
+
+trafilatura keeps boilerplate that sits inside the article container: alternate-address footers,
+app and newsletter promos, copyright lines, recurring captions. This stage learns it per site from
+the segments (paragraphs) that recur across different stories, removes it, and applies the
+per-site rules of BOILERPLATE_RULES_FILE.
+
+Cold start: a site's first pages arrive before its template is known. They wait here until the
+site has shown BOILERPLATE_WARMUP_STORIES different stories (or BOILERPLATE_HOLD_PAGES of its pages
+wait, or BOILERPLATE_HOLD_SECONDS pass), so they are cleaned, and compared for near-duplicates, with
+the template already learned. Boilerplate learned later still is removed from the site's recently
+stored articles too (signal `article_recleaned`; the store and the index update themselves).
+
+Settings: BOILERPLATE_ENABLED, BOILERPLATE_MIN_STORIES, BOILERPLATE_MIN_SHARE,
+BOILERPLATE_WARMUP_STORIES, BOILERPLATE_HOLD_PAGES, BOILERPLATE_HOLD_SECONDS,
+BOILERPLATE_RULES_FILE, BOILERPLATE_SAVE_SECONDS, STORAGE_BACKEND, DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from crawler.items import ArticleItem
+from pipelines.core.rules import Rules, RulesError, load_rules
+from pipelines.core.segments import SiteSegments, segment_key
+from pipelines.core.store import SegmentStatsStore, open_segment_store
+from pipelines.core.text import join_paragraphs, paragraphs, words
+
+logger = logging.getLogger(__name__)
+
+# Sent with url, site, text and word_count when a stored article's text was cleaned again.
+article_recleaned = object()
+
+# Recently stored pages per site kept for re-cleaning when more boilerplate is learned.
+RECLEAN_WINDOW = 32
+
+
+class OnlyBoilerplate(DropItem):
+    """Every paragraph of the page is the site's boilerplate: there is no story on it."""
+
+
+class BoilerplatePipeline:
+    """Learns each site's boilerplate segments and removes them (and rule matches) from `text`."""
+
+    def __init__(
+        self,
+        crawler: Crawler,
+        store: SegmentStatsStore,
+        rules: Rules,
+        min_stories: int = 4,
+        min_share: float = 0.2,
+        warmup_stories: int = 4,
+        hold_pages: int = 12,
+        hold_seconds: float = 20.0,
+        save_seconds: float = 60.0,
+    ) -> None:
+        SiteSegments(min_stories, min_share, warmup_stories)  # validates the numbers up front
+        self.crawler = crawler
+        self.stats: StatsCollector = crawler.stats
+        self.store = store
+        self.rules = rules
+        self.min_stories = min_stories
+        self.min_share = min_share
+        self.warmup_stories = warmup_stories
+        self.hold_pages = hold_pages
+        self.hold_seconds = hold_seconds
+        self.save_seconds = save_seconds
+        self.sites: dict[str, SiteSegments] = {}
+        self._dirty: set[str] = set()
+        self._waiting: dict[str, list[asyncio.Future[None]]] = defaultdict(list)
+        self._stored: dict[str, deque[tuple[str, list[str]]]] = defaultdict(lambda: deque(maxlen=RECLEAN_WINDOW))
+        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="boilerplate-stats")
+        self._last_save = time.monotonic()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BoilerplatePipeline:
+        settings = crawler.settings
+        if not settings.getbool("BOILERPLATE_ENABLED"):
+            raise NotConfigured("boilerplate removal is disabled (BOILERPLATE_ENABLED = False)")
+        try:
+            rules = load_rules(settings.get("BOILERPLATE_RULES_FILE"))
+            pipeline = cls(
+                crawler,
+                open_segment_store(settings.get("STORAGE_BACKEND"), settings.get("DATA_DIR")),
+                rules,
+                min_stories=settings.getint("BOILERPLATE_MIN_STORIES"),
+                min_share=settings.getfloat("BOILERPLATE_MIN_SHARE"),
+                warmup_stories=settings.getint("BOILERPLATE_WARMUP_STORIES"),
+                hold_pages=settings.getint("BOILERPLATE_HOLD_PAGES"),
+                hold_seconds=settings.getfloat("BOILERPLATE_HOLD_SECONDS"),
+                save_seconds=settings.getfloat("BOILERPLATE_SAVE_SECONDS"),
+            )
+        except (RulesError, ValueError) as exc:
+            raise NotConfigured(f"boilerplate settings are invalid: {exc}") from exc
+        crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
+        return pipeline
+
+    async def close_spider(self) -> None:
+        self._release_all()
+        await asyncio.get_running_loop().run_in_executor(self._saver, self._save, self._take_dirty())
+        self._saver.shutdown(wait=True)
+        self.store.close()
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        article = ItemAdapter(item)
+        site_name = article["site"]
+        site = self._site(site_name)
+        parts = paragraphs(article["text"])
+        keys = [segment_key(p) for p in parts]
+        _, learned = site.observe(keys)
+        self._dirty.add(site_name)
+        if learned:
+            self._learned(site_name, learned)
+        if site.warm:
+            self._release(site_name)
+        else:
+            await self._hold(site_name)
+        kept = self._clean(site_name, parts, keys)
+        if not kept:
+            self.stats.inc_value("boilerplate/only_boilerplate")
+            raise OnlyBoilerplate(f"only boilerplate on {article['url']}")
+        if len(kept) < len(parts):
+            text = join_paragraphs(kept)
+            article.update(text=text, word_count=len(words(text)))
+        self._maybe_save()
+        return item
+
+    def _clean(self, site_name: str, parts: list[str], keys: list[str]) -> list[str]:
+        site = self.sites[site_name]
+        rules = self.rules.for_host(site_name)
+        kept = []
+        for part, key in zip(parts, keys):
+            if site.is_boilerplate(key):
+                self.stats.inc_value("boilerplate/segments_removed")
+            elif rules.drops(part):
+                self.stats.inc_value("boilerplate/segments_removed")
+                self.stats.inc_value("boilerplate/rule_matches")
+            else:
+                kept.append(part)
+        return kept
+
+    def _site(self, site_name: str) -> SiteSegments:
+        site = self.sites.get(site_name)
+        if site is None:
+            site = SiteSegments(self.min_stories, self.min_share, self.warmup_stories)
+            state = self.store.load(site_name)
+            if state:
+                site.load_dict(state)
+            self.sites[site_name] = site
+        return site
+
+    # --- cold start ---------------------------------------------------------------------------
+
+    async def _hold(self, site_name: str) -> None:
+        waiting = self._waiting[site_name]
+        if len(waiting) + 1 >= self.hold_pages:
+            self.stats.inc_value("boilerplate/hold_limit_reached")
+            self._release(site_name)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiting.append(future)
+        self.stats.inc_value("boilerplate/pages_held")
+        try:
+            await asyncio.wait_for(asyncio.shield(future), self.hold_seconds)
+        except asyncio.TimeoutError:
+            self.stats.inc_value("boilerplate/hold_timeouts")
+            self._release(site_name)
+
+    def _release(self, site_name: str) -> None:
+        for future in self._waiting.pop(site_name, []):
+            if not future.done():
+                future.set_result(None)
+
+    def _release_all(self) -> None:
+        for site_name in list(self._waiting):
+            self._release(site_name)
+
+    # --- learning later: re-cleaning stored pages ---------------------------------------------
+
+    def item_scraped(self, item: Any, response: Any, spider: Any) -> None:
+        if isinstance(item, ArticleItem):
+            self._stored[item["site"]].append((item["url"], paragraphs(item["text"])))
+
+    def _learned(self, site_name: str, learned: set[str]) -> None:
+        self.stats.inc_value("boilerplate/segments_learned", len(learned))
+        logger.debug("learned %d boilerplate segments of %s", len(learned), site_name)
+        stored = self._stored.get(site_name)
+        if not stored:
+            return
+        for position, (url, parts) in enumerate(stored):
+            keys = [segment_key(p) for p in parts]
+            if not learned.intersection(keys):
+                continue
+            kept = self._clean(site_name, parts, keys)
+            if not kept:
+                continue  # never empty a stored article; its story may be mostly quotes of others
+            stored[position] = (url, kept)
+            text = join_paragraphs(kept)
+            self.stats.inc_value("boilerplate/pages_recleaned")
+            self.crawler.signals.send_catch_log(
+                article_recleaned, url=url, site=site_name, text=text, word_count=len(words(text))
+            )
+
+    # --- persistence --------------------------------------------------------------------------
+
+    def _take_dirty(self) -> dict[str, dict[str, Any]]:
+        states = {name: self.sites[name].to_dict() for name in self._dirty}
+        self._dirty.clear()
+        return states
+
+    def _maybe_save(self) -> None:
+        if time.monotonic() - self._last_save >= self.save_seconds and self._dirty:
+            self._last_save = time.monotonic()
+            self._saver.submit(self._save, self._take_dirty())
+
+    def _save(self, states: dict[str, dict[str, Any]]) -> None:
+        if not states:
+            return
+        try:
+            self.store.save(states)
+        except Exception as exc:  # learning continues in memory; the next save tries again
+            logger.error("could not save boilerplate statistics: %s", exc)

@@ -1,0 +1,57 @@
+"""Shared fixtures: the fixture newsroom served on loopback, and real crawls of it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.newsroom.build import Plan, build_newsroom
+from tests.newsroom.demo import crawl
+from tests.newsroom.model import Newsroom
+from tests.newsroom.server import NewsroomServer
+
+# Six publishers, own stories, wire stories republished by 2-4 of them, briefs, and stories
+# that quote paragraphs of a wire story without being a copy of it.
+TEST_PLAN = Plan(own_stories=5, wire_stories=6, briefs=3, quote_sharing=2)
+
+
+@pytest.fixture(scope="session")
+def newsroom() -> Newsroom:
+    return build_newsroom(seed=7, plan=TEST_PLAN)
+
+
+@pytest.fixture(scope="session")
+def newsroom_server(newsroom: Newsroom):
+    with NewsroomServer(newsroom) as server:
+        yield server
+
+
+def run_crawl(server: NewsroomServer, data_dir: Path, *extra: str, start_urls: list[str] | None = None) -> subprocess.CompletedProcess:
+    """`scrapy crawl news` of the served newsroom into *data_dir*; fails the test if the crawl fails."""
+    result = crawl(start_urls or server.newsroom.start_urls, data_dir, server.proxy_env(), *extra)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result
+
+
+def stored_articles(data_dir: Path) -> dict[str, dict]:
+    db = sqlite3.connect(data_dir / "articles.sqlite3")
+    db.row_factory = sqlite3.Row
+    rows = db.execute("SELECT * FROM articles ORDER BY id").fetchall()
+    db.close()
+    return {row["url"]: dict(row) for row in rows}
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def first_crawl(newsroom_server: NewsroomServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One full crawl of the test newsroom; tests read what it stored and exported."""
+    data_dir = tmp_path_factory.mktemp("first-crawl")
+    run_crawl(newsroom_server, data_dir, "-O", str(data_dir / "articles.jsonl"))
+    return data_dir
