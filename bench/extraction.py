@@ -38,7 +38,9 @@ def main() -> None:
     results = [extract_article(p.html, p.url, options=shipped) for p in pages]
     elapsed = time.perf_counter() - started
     scores = score((p.body, r["text"] if r else "") for p, r in zip(pages, results))
-    print(f"{'shipped: pipelines.core.extract (' + str(shipped) + ')':58s} {scores}  ({len(pages) / elapsed:.0f} pages/s)")
+    print(
+        f"{'shipped: pipelines.core.extract (' + str(shipped) + ')':58s} {scores}  ({len(pages) / elapsed:.0f} pages/s)"
+    )
 
 
 if __name__ == "__main__":

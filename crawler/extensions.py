@@ -10,7 +10,7 @@ import logging
 import os
 import time
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +28,7 @@ class RunSummary:
     def __init__(self, crawler: Crawler, runs_dir: Path) -> None:
         self.crawler = crawler
         self.runs_dir = runs_dir
-        self.started = datetime.now(timezone.utc)
+        self.started = datetime.now(UTC)
         self._clock = time.monotonic()
         self.sites: dict[str, Counter[str]] = defaultdict(Counter)
         self.drops: Counter[str] = Counter()
@@ -60,7 +60,7 @@ class RunSummary:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         return {
             "started": self.started.isoformat(timespec="seconds"),
-            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "seconds": round(time.monotonic() - self._clock, 2),
             "finish_reason": reason,
             "pages_fetched": stats.get("response_received_count", 0),

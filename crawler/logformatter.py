@@ -34,5 +34,7 @@ class ArticleLogFormatter(LogFormatter):
             "args": {"url": _url(item), "exception": exception},
         }
 
-    def item_error(self, item: Any, exception: BaseException, response: Any, spider: Any) -> LogFormatterResult:
+    def item_error(
+        self, item: Any, exception: BaseException, response: Any, spider: Any
+    ) -> LogFormatterResult:
         return {"level": logging.ERROR, "msg": "Error processing %(url)s", "args": {"url": _url(item)}}

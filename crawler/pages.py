@@ -24,8 +24,17 @@ class PageKind(Enum):
     OTHER = "other"
 
 
-_BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip",
-                 "application/octet-stream", "application/x-gzip", "application/gzip")
+_BINARY_TYPES = (
+    "image/",
+    "audio/",
+    "video/",
+    "font/",
+    "application/pdf",
+    "application/zip",
+    "application/octet-stream",
+    "application/x-gzip",
+    "application/gzip",
+)
 _ROOT_TAG = re.compile(rb"<\s*([A-Za-z][\w:.-]*)")
 _MARKUP_PREAMBLE = re.compile(rb"^(?:\s|<\?.*?\?>|<!--.*?-->|<!doctype[^>]*>)*", re.IGNORECASE | re.DOTALL)
 
@@ -98,27 +107,97 @@ def _parse_xml(body: bytes) -> etree._Element | None:
 # --- Articles versus listing pages ---------------------------------------------------------------
 
 ARTICLE_TYPES = {
-    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "backgroundnewsarticle",
-    "opinionnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "report",
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "backgroundnewsarticle",
+    "opinionnewsarticle",
+    "reviewnewsarticle",
+    "blogposting",
+    "liveblogposting",
+    "report",
 }
 LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage", "sitenavigationelement"}
-_DATE_IN_PATH = re.compile(r"(?:^|/)(?:19|20)\d{2}(?:[/-]?(?:0[1-9]|1[0-2]))(?:[/-]?(?:0[1-9]|[12]\d|3[01]))?(?:/|-|$)")
+_DATE_IN_PATH = re.compile(
+    r"(?:^|/)(?:19|20)\d{2}(?:[/-]?(?:0[1-9]|1[0-2]))(?:[/-]?(?:0[1-9]|[12]\d|3[01]))?(?:/|-|$)"
+)
 _LISTING_SEGMENTS = {
-    "tag", "tags", "topic", "topics", "category", "categories", "section", "sections", "author",
-    "authors", "search", "page", "archive", "archives", "latest", "index", "feed", "rss", "about",
-    "contact", "subscribe", "newsletter", "newsletters", "video", "videos", "gallery", "photos",
+    "tag",
+    "tags",
+    "topic",
+    "topics",
+    "category",
+    "categories",
+    "section",
+    "sections",
+    "author",
+    "authors",
+    "search",
+    "page",
+    "archive",
+    "archives",
+    "latest",
+    "index",
+    "feed",
+    "rss",
+    "about",
+    "contact",
+    "subscribe",
+    "newsletter",
+    "newsletters",
+    "video",
+    "videos",
+    "gallery",
+    "photos",
 }
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _DOCUMENT_NAME = re.compile(r"([\w-]+)\.(?:s?html?|php|aspx?|jsp|cms)")
-_ID_PARAMETER = re.compile(r"(?:^|&)(?:id|idx|p|article|story|aid|sid|nid|newsid|articleid)=\w", re.IGNORECASE)
+_ID_PARAMETER = re.compile(
+    r"(?:^|&)(?:id|idx|p|article|story|aid|sid|nid|newsid|articleid)=\w", re.IGNORECASE
+)
 _EXCLUDED_ANCESTORS = {
-    "a", "nav", "header", "footer", "aside", "li", "button", "figcaption", "h1", "h2", "h3", "h4",
-    "h5", "h6", "select", "label",
+    "a",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "li",
+    "button",
+    "figcaption",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "select",
+    "label",
 }
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "head", "title"}
 _INLINE_TAGS = {
-    "span", "b", "i", "em", "strong", "u", "font", "small", "big", "sub", "sup", "mark", "abbr",
-    "cite", "q", "time", "code", "br", "wbr", "s", "del", "ins",
+    "span",
+    "b",
+    "i",
+    "em",
+    "strong",
+    "u",
+    "font",
+    "small",
+    "big",
+    "sub",
+    "sup",
+    "mark",
+    "abbr",
+    "cite",
+    "q",
+    "time",
+    "code",
+    "br",
+    "wbr",
+    "s",
+    "del",
+    "ins",
 }
 
 

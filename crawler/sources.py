@@ -1,10 +1,10 @@
 """Where a crawl starts: URLs from `-a start_urls=` and/or a TOML sources file.
 
-    # sources.toml
-    [[sources]]
-    url = "https://www.example-news.com/world/"   # home or section page, feed, or sitemap
-    name = "Example News"                          # optional, shown in run summaries
-    depth = 2                                      # optional, links followed within the host
+# sources.toml
+[[sources]]
+url = "https://www.example-news.com/world/"   # home or section page, feed, or sitemap
+name = "Example News"                          # optional, shown in run summaries
+depth = 2                                      # optional, links followed within the host
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def _read_sources_file(path: Path, default_depth: int) -> list[Source]:
     for number, entry in enumerate(entries, start=1):
         where = f"{path}, source {number}"
         if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
-            raise SourcesError(f"{where}: each [[sources]] table needs url = \"https://...\"")
+            raise SourcesError(f'{where}: each [[sources]] table needs url = "https://..."')
         depth = entry.get("depth", default_depth)
         if not isinstance(depth, int) or depth < 0:
             raise SourcesError(f"{where}: depth must be a whole number of 0 or more, got {depth!r}")

@@ -32,6 +32,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem
+from pipelines import require_asyncio
 from pipelines.core.rules import Rules, RulesError, load_rules
 from pipelines.core.segments import SiteSegments, segment_key
 from pipelines.core.store import SegmentStatsStore, open_segment_store
@@ -79,7 +80,9 @@ class BoilerplatePipeline:
         self.sites: dict[str, SiteSegments] = {}
         self._dirty: set[str] = set()
         self._waiting: dict[str, list[asyncio.Future[None]]] = defaultdict(list)
-        self._stored: dict[str, deque[tuple[str, list[str]]]] = defaultdict(lambda: deque(maxlen=RECLEAN_WINDOW))
+        self._stored: dict[str, deque[tuple[str, list[str]]]] = defaultdict(
+            lambda: deque(maxlen=RECLEAN_WINDOW)
+        )
         self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="boilerplate-stats")
         self._last_save = time.monotonic()
 
@@ -88,6 +91,7 @@ class BoilerplatePipeline:
         settings = crawler.settings
         if not settings.getbool("BOILERPLATE_ENABLED"):
             raise NotConfigured("boilerplate removal is disabled (BOILERPLATE_ENABLED = False)")
+        require_asyncio(settings, "boilerplate")
         try:
             rules = load_rules(settings.get("BOILERPLATE_RULES_FILE"))
             pipeline = cls(
@@ -175,7 +179,7 @@ class BoilerplatePipeline:
         self.stats.inc_value("boilerplate/pages_held")
         try:
             await asyncio.wait_for(asyncio.shield(future), self.hold_seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.stats.inc_value("boilerplate/hold_timeouts")
             self._release(site_name)
 

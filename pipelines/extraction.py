@@ -24,9 +24,9 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
-from scrapy.utils.asyncio import is_asyncio_available
 
 from crawler.items import ArticleItem, PageItem
+from pipelines import require_asyncio
 from pipelines.core.extract import ExtractOptions, extract_article
 from pipelines.core.rules import Rules, RulesError, load_rules
 
@@ -51,11 +51,13 @@ def _warm_up() -> None:
 class ExtractionPipeline:
     """Turns a PageItem into an ArticleItem; drops pages without article text."""
 
-    def __init__(self, stats: StatsCollector, workers: int, options: ExtractOptions, rules: Rules = Rules()) -> None:
+    def __init__(
+        self, stats: StatsCollector, workers: int, options: ExtractOptions, rules: Rules | None = None
+    ) -> None:
         self.stats = stats
         self.workers = workers or os.cpu_count() or 1
         self.options = options
-        self.rules = rules
+        self.rules = rules or Rules()
         self._pool: ProcessPoolExecutor | None = None
 
     @classmethod
@@ -63,11 +65,7 @@ class ExtractionPipeline:
         settings = crawler.settings
         if not settings.getbool("EXTRACT_ENABLED"):
             raise NotConfigured("extraction is disabled (EXTRACT_ENABLED = False)")
-        if not is_asyncio_available():
-            raise NotConfigured(
-                "the extraction stage needs the asyncio reactor; set TWISTED_REACTOR to "
-                "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-            )
+        require_asyncio(settings, "extraction")
         workers = settings.getint("EXTRACT_WORKERS")
         if workers < 0:
             raise NotConfigured("EXTRACT_WORKERS must be 0 (one per core) or a positive number")
@@ -100,7 +98,9 @@ class ExtractionPipeline:
         if not isinstance(item, PageItem):
             return item
         page = ItemAdapter(item)
-        fields = await self._extract(page["html"], page["url"], page.get("declared_language"), self._options(page["site"]))
+        fields = await self._extract(
+            page["html"], page["url"], page.get("declared_language"), self._options(page["site"])
+        )
         if fields is None:
             self.stats.inc_value("extract/no_text")
             raise NoArticleText(f"no article text found on {page['url']}")

@@ -24,6 +24,7 @@ from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem
+from pipelines import require_asyncio
 from pipelines.boilerplate import article_recleaned
 from pipelines.core.index import Candidate, IndexedCopy, MatchRule, SignatureIndex
 from pipelines.core.signatures import Signature, Signer
@@ -56,7 +57,10 @@ def build_index(settings: BaseSettings) -> SignatureIndex:
         min_shingles=settings.getint("NEARDUP_CONTAINMENT_MIN_SHINGLES"),
     )
     return SignatureIndex(
-        settings.getint("NEARDUP_NUM_PERM"), settings.getint("NEARDUP_BANDS"), settings.getint("NEARDUP_ROWS"), rule
+        settings.getint("NEARDUP_NUM_PERM"),
+        settings.getint("NEARDUP_BANDS"),
+        settings.getint("NEARDUP_ROWS"),
+        rule,
     )
 
 
@@ -68,7 +72,11 @@ class NearDuplicatePipeline:
     """
 
     def __init__(
-        self, stats: StatsCollector, signer: Signer, index: SignatureIndex, store: ArticleStore,
+        self,
+        stats: StatsCollector,
+        signer: Signer,
+        index: SignatureIndex,
+        store: ArticleStore,
         drop_duplicates: bool = False,
     ) -> None:
         self.stats = stats
@@ -86,6 +94,7 @@ class NearDuplicatePipeline:
         settings = crawler.settings
         if not settings.getbool("NEARDUP_ENABLED"):
             raise NotConfigured("near-duplicate detection is disabled (NEARDUP_ENABLED = False)")
+        require_asyncio(settings, "near-duplicate")
         try:
             signer = build_signer(settings)
             index = build_index(settings)
@@ -105,7 +114,8 @@ class NearDuplicatePipeline:
         self.index.add_many(copies)
         logger.info(
             "near-duplicate index loaded: %d stored signatures in %.2f s",
-            len(self.index), time.perf_counter() - started,
+            len(self.index),
+            time.perf_counter() - started,
         )
         self.stats.set_value("neardup/index_loaded", len(self.index))
 

@@ -16,9 +16,10 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem
-from pipelines.core.store import ARTICLE_COLUMNS, ArticleStore, open_store
+from pipelines import require_asyncio
 from pipelines.boilerplate import article_recleaned
 from pipelines.core.signatures import Signer
+from pipelines.core.store import ARTICLE_COLUMNS, ArticleStore, open_store
 from pipelines.neardup import AlreadyStored, build_signer, new_cluster_id
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class StoragePipeline:
         settings = crawler.settings
         if not settings.getbool("STORAGE_ENABLED"):
             raise NotConfigured("storage is disabled (STORAGE_ENABLED = False)")
+        require_asyncio(settings, "storage")
         signer = build_signer(settings)
         # Opened here, not in open_spider: an unusable store fails the run before anything is fetched.
         store = open_store(settings.get("STORAGE_BACKEND"), settings.get("DATA_DIR"), signer.scheme)

@@ -88,7 +88,9 @@ BOILERPLATE_HOLD_PAGES = 16
 BOILERPLATE_HOLD_SECONDS = 30.0
 BOILERPLATE_SAVE_SECONDS = 60.0
 # Per-site rules for known boilerplate (XPath pruned before extraction, patterns dropped after).
-BOILERPLATE_RULES_FILE = str(Path(__file__).resolve().parent.parent / "pipelines" / "rules" / "boilerplate.toml")
+BOILERPLATE_RULES_FILE = str(
+    Path(__file__).resolve().parent.parent / "pipelines" / "rules" / "boilerplate.toml"
+)
 # Pages held for boilerplate warm-up keep their responses counted here; room for them avoids
 # throttling downloads while a few new sites warm up.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 50_000_000

@@ -30,7 +30,9 @@ def newsroom_server(newsroom: Newsroom):
         yield server
 
 
-def run_crawl(server: NewsroomServer, data_dir: Path, *extra: str, start_urls: list[str] | None = None) -> subprocess.CompletedProcess:
+def run_crawl(
+    server: NewsroomServer, data_dir: Path, *extra: str, start_urls: list[str] | None = None
+) -> subprocess.CompletedProcess:
     """`scrapy crawl news` of the served newsroom into *data_dir*; fails the test if the crawl fails."""
     result = crawl(start_urls or server.newsroom.start_urls, data_dir, server.proxy_env(), *extra)
     assert result.returncode == 0, result.stderr[-4000:]
@@ -55,3 +57,13 @@ def first_crawl(newsroom_server: NewsroomServer, tmp_path_factory: pytest.TempPa
     data_dir = tmp_path_factory.mktemp("first-crawl")
     run_crawl(newsroom_server, data_dir, "-O", str(data_dir / "articles.jsonl"))
     return data_dir
+
+
+def project_crawler(**overrides):
+    """A Crawler with this project's settings (settings/base.py) and *overrides*."""
+    from scrapy.utils.test import get_crawler
+
+    from settings import base
+
+    values = {name: getattr(base, name) for name in dir(base) if name.isupper()}
+    return get_crawler(settings_dict={**values, **overrides})

@@ -11,8 +11,18 @@ from tests.newsroom.build import with_new_copy
 from tests.newsroom.server import NewsroomServer
 
 INTERFACE_FIELDS = {
-    "url", "canonical_url", "site", "title", "authors", "published", "language", "text", "fetched_at",
-    "cluster_id", "duplicate_of", "similarity",
+    "url",
+    "canonical_url",
+    "site",
+    "title",
+    "authors",
+    "published",
+    "language",
+    "text",
+    "fetched_at",
+    "cluster_id",
+    "duplicate_of",
+    "similarity",
 }
 
 
@@ -53,7 +63,7 @@ def test_distinct_stories_are_never_clustered(first_crawl, newsroom):
 def test_duplicate_of_names_the_first_stored_copy(first_crawl):
     stored = stored_articles(first_crawl)
     members = defaultdict(list)
-    for url, row in stored.items():
+    for row in stored.values():
         members[row["cluster_id"]].append(row)
     for rows in members.values():
         firsts = [r for r in rows if r["duplicate_of"] is None]
@@ -70,7 +80,10 @@ def test_duplicate_of_names_the_first_stored_copy(first_crawl):
 def test_no_template_boilerplate_is_left_in_text(first_crawl, newsroom):
     stored = stored_articles(first_crawl)
     left = [
-        (url, line) for url, lines in newsroom.boilerplate.items() for line in lines if line in stored[url]["text"]
+        (url, line)
+        for url, lines in newsroom.boilerplate.items()
+        for line in lines
+        if line in stored[url]["text"]
     ]
     assert left == []
 
@@ -79,7 +92,9 @@ def test_story_text_is_kept(first_crawl, newsroom):
     stored = stored_articles(first_crawl)
     for article in newsroom.articles:
         text = stored[article.url]["text"]
-        kept = sum(1 for paragraph in article.paragraphs if " ".join(paragraph.split()[:8]) in " ".join(text.split()))
+        kept = sum(
+            1 for paragraph in article.paragraphs if " ".join(paragraph.split()[:8]) in " ".join(text.split())
+        )
         assert kept >= len(article.paragraphs) - 1, (article.url, article.kind)
 
 
@@ -117,7 +132,9 @@ def test_second_run_stores_nothing_twice_and_recognises_a_story_from_the_first(
     after = stored_articles(data_dir)
     assert set(after) == set(before) | {new_copy.url}
     assert all(after[url] == row for url, row in before.items())
-    first_copy = next(row for row in before.values() if row["cluster_id"] == after[new_copy.url]["cluster_id"])
+    first_copy = next(
+        row for row in before.values() if row["cluster_id"] == after[new_copy.url]["cluster_id"]
+    )
     story_urls = {a.url for a in newsroom.articles if a.story == wire_story}
     assert first_copy["url"] in story_urls
     assert after[new_copy.url]["duplicate_of"] in story_urls

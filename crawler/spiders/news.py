@@ -14,7 +14,7 @@ Settings: NEWS_FOLLOW_DEPTH, NEWS_ARTICLE_MIN_WORDS.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -111,7 +111,7 @@ class NewsSpider(Spider):
             request_url=redirects[0],
             site=urlsplit(response.url).hostname,
             html=response.text,
-            fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             declared_language=language,
         )
 

@@ -7,7 +7,6 @@ Settings: EXTRACT_FAVOR_PRECISION, EXTRACT_MIN_WORDS.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -124,7 +123,9 @@ class PageMetadata:
         meta.headline = meta.headline or _meta_content(tree, "og:title")
         meta.published = meta.published or iso_datetime(_meta_content(tree, "article:published_time"))
         meta.language = _first_language(
-            tree.get("lang"), tree.get("xml:lang"), _meta_content(tree, "og:locale"),
+            tree.get("lang"),
+            tree.get("xml:lang"),
+            _meta_content(tree, "og:locale"),
             _http_equiv(tree, "content-language"),
         )
         meta.canonical_url = valid_url(_link_href(tree, "canonical"), url) or valid_url(

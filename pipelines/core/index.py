@@ -84,7 +84,9 @@ class MatchRule:
         similarity = shared / (len(a) + len(b) - shared)
         smaller = min(len(a), len(b))
         contained = shared / smaller
-        same = similarity >= self.threshold or (smaller >= self.min_shingles and contained >= self.containment)
+        same = similarity >= self.threshold or (
+            smaller >= self.min_shingles and contained >= self.containment
+        )
         return same, similarity, contained
 
 
@@ -107,13 +109,17 @@ class SignatureIndex:
     that is merged in when it fills.
     """
 
-    def __init__(self, num_perm: int = 128, bands: int = 64, rows: int = 2, rule: MatchRule = MatchRule()) -> None:
+    def __init__(
+        self, num_perm: int = 128, bands: int = 64, rows: int = 2, rule: MatchRule = MatchRule()
+    ) -> None:
         if bands < 2 or rows < 1:
             raise ValueError("NEARDUP_BANDS must be at least 2 and NEARDUP_ROWS at least 1")
         if bands > MAX_BANDS:
             raise ValueError(f"NEARDUP_BANDS can be at most {MAX_BANDS}")
         if bands * rows > num_perm:
-            raise ValueError(f"NEARDUP_BANDS x NEARDUP_ROWS = {bands * rows} exceeds NEARDUP_NUM_PERM = {num_perm}")
+            raise ValueError(
+                f"NEARDUP_BANDS x NEARDUP_ROWS = {bands * rows} exceeds NEARDUP_NUM_PERM = {num_perm}"
+            )
         self.num_perm = num_perm
         self.bands = bands
         self.rows = rows
@@ -147,7 +153,10 @@ class SignatureIndex:
 
     def add_many(self, copies: list[IndexedCopy]) -> None:
         """Index many copies at once (loading a store): one vectorised pass over their bands."""
-        fresh = [c for c in copies if c.url not in self._ids and c.signature.shingle_count > 0]
+        unique: dict[str, IndexedCopy] = {}
+        for copy in copies:
+            unique.setdefault(copy.url, copy)  # the first copy of a URL wins
+        fresh = [c for url, c in unique.items() if url not in self._ids and c.signature.shingle_count > 0]
         if not fresh:
             return
         start = len(self._copies)
@@ -209,7 +218,9 @@ class SignatureIndex:
 
     def _band_keys(self, matrix: np.ndarray) -> np.ndarray:
         """(documents x bands) keys: each band's rows hashed to 58 bits, the band number on top."""
-        values = matrix[:, : self.bands * self.rows].astype(np.uint64).reshape(len(matrix), self.bands, self.rows)
+        values = (
+            matrix[:, : self.bands * self.rows].astype(np.uint64).reshape(len(matrix), self.bands, self.rows)
+        )
         combined = values[:, :, 0].copy()
         for row in range(1, self.rows):
             combined = combined * _MIX + values[:, :, row]

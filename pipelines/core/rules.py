@@ -73,7 +73,9 @@ def load_rules(path: str | Path | None) -> Rules:
         try:
             patterns = tuple(re.compile(p) for p in entry.get("drop_patterns", []))
         except re.error as exc:
-            raise RulesError(f"{where}: drop pattern {exc.pattern!r} is not a valid regular expression: {exc}") from exc
+            raise RulesError(
+                f"{where}: drop pattern {exc.pattern!r} is not a valid regular expression: {exc}"
+            ) from exc
         site = SiteRules(tuple(entry.get("prune_xpath", [])), patterns)
         for host in hosts:
             rules.by_domain[host.lower().removeprefix("www.")] = site

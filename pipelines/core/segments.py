@@ -1,6 +1,6 @@
 """Per-site statistics of text segments, and the boilerplate they reveal.
 
-A segment is one paragraph of extracted text, normalised (typography, case, digits), so that
+A segment is one paragraph of extracted text, normalised (typography, case, years), so that
 "(c) 2025 Example Media" and "© 2026 Example Media" are one segment. A segment is boilerplate for a
 site once it has appeared in enough *different stories* of that site, and in a large enough share
 of the stories the site published since it first appeared: a template's footer is on nearly every
@@ -24,7 +24,8 @@ import xxhash
 
 from .text import normalize_text
 
-_DIGITS = re.compile(r"\d+")
+# Years are folded so a copyright line survives New Year; other numbers (scores, prices) are content.
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # A page repeating this share of an earlier page's own segments is the same story again.
 SAME_STORY_OVERLAP = 0.5
 # How many recent stories per site are remembered for telling stories apart.
@@ -35,7 +36,7 @@ FORGET_AFTER = 300
 
 def segment_key(paragraph: str) -> str:
     """The identity of a paragraph for boilerplate statistics."""
-    return xxhash.xxh64_hexdigest(_DIGITS.sub("0", normalize_text(paragraph)).encode())
+    return xxhash.xxh64_hexdigest(_YEAR.sub("0000", normalize_text(paragraph)).encode())
 
 
 @dataclass
@@ -132,7 +133,9 @@ class SiteSegments:
     def to_dict(self) -> dict[str, Any]:
         return {
             "stories": self.stories,
-            "segments": {k: [c.stories, c.first_story, c.last_story, c.recent] for k, c in self.segments.items()},
+            "segments": {
+                k: [c.stories, c.first_story, c.last_story, c.recent] for k, c in self.segments.items()
+            },
             "story_sizes": list(self._story_sizes.items()),
         }
 

@@ -72,7 +72,9 @@ class Signer:
     @property
     def scheme(self) -> str:
         """Names everything that makes two signatures comparable; stored beside them."""
-        return f"minhash-{SCHEME}-xxh32-words/perm={self.num_perm}/shingle={self.shingle_size}/seed={self._seed}"
+        return (
+            f"minhash-{SCHEME}-xxh32-words/perm={self.num_perm}/shingle={self.shingle_size}/seed={self._seed}"
+        )
 
     def shingle_hashes(self, text: str) -> np.ndarray:
         """Return the 32-bit hashes of the word shingles of *text* (with repeats)."""

@@ -132,8 +132,7 @@ class SQLiteArticleStore(ArticleStore):
             self._db.executescript(self.SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
-                f"cannot open the article store {self.path}: {exc}; "
-                "set DATA_DIR to a writable directory"
+                f"cannot open the article store {self.path}: {exc}; set DATA_DIR to a writable directory"
             ) from exc
         self._check_signature_scheme(signature_scheme)
 
@@ -167,7 +166,12 @@ class SQLiteArticleStore(ArticleStore):
                 return False
             cursor.execute(
                 "INSERT INTO signatures (article_id, minhash, shingle_count, shingles) VALUES (?, ?, ?, ?)",
-                (cursor.lastrowid, signature.to_bytes(), signature.shingle_count, signature.shingles_to_bytes()),
+                (
+                    cursor.lastrowid,
+                    signature.to_bytes(),
+                    signature.shingle_count,
+                    signature.shingles_to_bytes(),
+                ),
             )
             cursor.execute("COMMIT")
         except BaseException:
@@ -179,8 +183,11 @@ class SQLiteArticleStore(ArticleStore):
         cursor = self._db.cursor()
         cursor.execute("BEGIN IMMEDIATE")
         try:
-            cursor.execute("UPDATE articles SET text = ?, word_count = ? WHERE url = ?", (text, word_count, url))
-            if cursor.rowcount:
+            cursor.execute(
+                "UPDATE articles SET text = ?, word_count = ? WHERE url = ?", (text, word_count, url)
+            )
+            updated = cursor.rowcount > 0
+            if updated:
                 cursor.execute(
                     "UPDATE signatures SET minhash = ?, shingle_count = ?, shingles = ? "
                     "WHERE article_id = (SELECT id FROM articles WHERE url = ?)",
@@ -190,7 +197,7 @@ class SQLiteArticleStore(ArticleStore):
         except BaseException:
             cursor.execute("ROLLBACK")
             raise
-        return cursor.rowcount > 0
+        return updated
 
     def copies(self) -> Iterator[StoredCopy]:
         rows = self._db.execute(
@@ -198,13 +205,16 @@ class SQLiteArticleStore(ArticleStore):
             "FROM articles a JOIN signatures s ON s.article_id = a.id ORDER BY a.id"
         )
         for url, cluster_id, duplicate_of, minhash, shingle_count in rows:
-            yield StoredCopy(url, cluster_id, duplicate_of or url, Signature.from_bytes(minhash, shingle_count))
+            yield StoredCopy(
+                url, cluster_id, duplicate_of or url, Signature.from_bytes(minhash, shingle_count)
+            )
 
     def shingles(self, urls: list[str]) -> dict[str, np.ndarray]:
         found = {}
         for url in urls:
             row = self._db.execute(
-                "SELECT s.shingles FROM articles a JOIN signatures s ON s.article_id = a.id WHERE a.url = ?", (url,)
+                "SELECT s.shingles FROM articles a JOIN signatures s ON s.article_id = a.id WHERE a.url = ?",
+                (url,),
             ).fetchone()
             if row is not None:
                 found[url] = shingles_from_bytes(row[0])

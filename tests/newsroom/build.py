@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 from . import edits as ed
 from .model import ArticlePage, Newsroom, Page
@@ -29,7 +29,7 @@ from .stories import Story, load_stories
 
 TAGS = ("Politics", "Economy", "Technology", "Health", "Sport", "Culture", "Climate", "Courts")
 COPY_EDITS = ("dateline", "trim", "editor_note", "local_paragraph", "update", "typography", "entities")
-NEWEST = datetime(2026, 11, 20, 18, 0, tzinfo=timezone.utc)
+NEWEST = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
 HTML = "text/html; charset=utf-8"
 
 
@@ -45,7 +45,9 @@ class Plan:
     edits: tuple[str, ...] = COPY_EDITS  # edits a copy may get, besides headline and byline
 
 
-def build_newsroom(seed: int = 7, plan: Plan = Plan(), sites: tuple[SiteTemplate, ...] = ALL_SITES) -> Newsroom:
+def build_newsroom(
+    seed: int = 7, plan: Plan = Plan(), sites: tuple[SiteTemplate, ...] = ALL_SITES
+) -> Newsroom:
     rng = random.Random(seed)
     stories = list(load_stories())
     rng.shuffle(stories)
@@ -55,15 +57,31 @@ def build_newsroom(seed: int = 7, plan: Plan = Plan(), sites: tuple[SiteTemplate
     numbers = {site.host: rng.randrange(1000, 9000) for site in sites}
     articles: list[ArticlePage] = []
 
-    def publish(site: SiteTemplate, story_key: str, headline: str, paragraphs: list[str], when: datetime,
-                edits: tuple[str, ...] = (), kind: str = "story", wire: bool = False) -> ArticlePage:
+    def publish(
+        site: SiteTemplate,
+        story_key: str,
+        headline: str,
+        paragraphs: list[str],
+        when: datetime,
+        edits: tuple[str, ...] = (),
+        kind: str = "story",
+        wire: bool = False,
+    ) -> ArticlePage:
         numbers[site.host] += 1
         author, byline = ed.byline(rng) if wire else (rng.choice(ed.REPORTERS), "")
         page = ArticlePage(
-            host=site.host, number=numbers[site.host], story=story_key, headline=headline,
-            byline=byline or f"By {author}", author=author,
-            published=when.isoformat(timespec="seconds"), section=rng.choice(site.sections),
-            tags=tuple(rng.sample(TAGS, 2)), paragraphs=tuple(paragraphs), edits=edits, kind=kind,
+            host=site.host,
+            number=numbers[site.host],
+            story=story_key,
+            headline=headline,
+            byline=byline or f"By {author}",
+            author=author,
+            published=when.isoformat(timespec="seconds"),
+            section=rng.choice(site.sections),
+            tags=tuple(rng.sample(TAGS, 2)),
+            paragraphs=tuple(paragraphs),
+            edits=edits,
+            kind=kind,
         )
         page = dataclasses.replace(page, url=site.url(page))
         articles.append(page)
@@ -84,20 +102,39 @@ def build_newsroom(seed: int = 7, plan: Plan = Plan(), sites: tuple[SiteTemplate
         original = publish(outlets[0], story.story_id, story.headline, list(story.paragraphs), first)
         wire.append((story, original))
         for offset, site in enumerate(outlets[1:], start=1):
-            kinds = tuple(sorted(rng.sample(plan.edits, rng.randint(1, min(3, len(plan.edits)))))) if plan.edits else ()
+            kinds = (
+                tuple(sorted(rng.sample(plan.edits, rng.randint(1, min(3, len(plan.edits))))))
+                if plan.edits
+                else ()
+            )
             paragraphs = apply_edits(list(story.paragraphs), kinds, rng, fresh_text)
-            publish(site, story.story_id, ed.retitle(story.headline, rng), paragraphs,
-                    first + timedelta(hours=offset * rng.randint(1, 6)),
-                    edits=("headline", "byline", *kinds), wire=True)
+            publish(
+                site,
+                story.story_id,
+                ed.retitle(story.headline, rng),
+                paragraphs,
+                first + timedelta(hours=offset * rng.randint(1, 6)),
+                edits=("headline", "byline", *kinds),
+                wire=True,
+            )
     for number in range(plan.briefs):
         story = next(supply)
         brief = ed.trim_ending(list(story.paragraphs), rng, 0.0, 0.0)[:2]
         words = " ".join(brief).split()[: rng.randint(40, 95)]
-        publish(sites[number % len(sites)], story.story_id, story.headline, [" ".join(words)], moment(), kind="brief")
+        publish(
+            sites[number % len(sites)],
+            story.story_id,
+            story.headline,
+            [" ".join(words)],
+            moment(),
+            kind="brief",
+        )
     for number in range(plan.quote_sharing):
         quoted_story, original = wire[number % len(wire)]
         other = next(supply)
-        quotes = rng.sample(quoted_story.paragraphs[1:], min(3, len(quoted_story.paragraphs) - 1))[: rng.randint(2, 3)]
+        quotes = rng.sample(quoted_story.paragraphs[1:], min(3, len(quoted_story.paragraphs) - 1))[
+            : rng.randint(2, 3)
+        ]
         paragraphs = list(other.paragraphs)
         for quote in quotes:
             paragraphs.insert(rng.randrange(1, len(paragraphs)), quote)
@@ -106,25 +143,34 @@ def build_newsroom(seed: int = 7, plan: Plan = Plan(), sites: tuple[SiteTemplate
     return render_newsroom(articles, sites, rng)
 
 
-def with_new_copy(newsroom: Newsroom, story: str, host: str, seed: int = 99,
-                  sites: tuple[SiteTemplate, ...] = ALL_SITES) -> tuple[Newsroom, ArticlePage]:
+def with_new_copy(
+    newsroom: Newsroom, story: str, host: str, seed: int = 99, sites: tuple[SiteTemplate, ...] = ALL_SITES
+) -> tuple[Newsroom, ArticlePage]:
     """The same newsroom a while later: *host* has republished *story*, edited, as its newest article."""
     rng = random.Random(seed)
     original = next(a for a in newsroom.articles if a.story == story and not a.edits)
     site = next(s for s in sites if s.host == host)
     kinds = ("dateline", "typography")
     page = ArticlePage(
-        host=host, number=max(a.number for a in newsroom.articles if a.host == host) + 1, story=story,
-        headline=ed.retitle(original.headline, rng), byline=ed.byline(rng)[1], author=rng.choice(ed.REPORTERS),
-        published=(NEWEST + timedelta(days=1)).isoformat(timespec="seconds"), section=site.sections[0],
-        tags=(TAGS[0],), paragraphs=tuple(apply_edits(list(original.paragraphs), kinds, rng, [])),
+        host=host,
+        number=max(a.number for a in newsroom.articles if a.host == host) + 1,
+        story=story,
+        headline=ed.retitle(original.headline, rng),
+        byline=ed.byline(rng)[1],
+        author=rng.choice(ed.REPORTERS),
+        published=(NEWEST + timedelta(days=1)).isoformat(timespec="seconds"),
+        section=site.sections[0],
+        tags=(TAGS[0],),
+        paragraphs=tuple(apply_edits(list(original.paragraphs), kinds, rng, [])),
         edits=("headline", "byline", *kinds),
     )
     page = dataclasses.replace(page, url=site.url(page))
     return render_newsroom([*newsroom.articles, page], sites, rng), page
 
 
-def apply_edits(paragraphs: list[str], kinds: tuple[str, ...], rng: random.Random, fresh: list[str]) -> list[str]:
+def apply_edits(
+    paragraphs: list[str], kinds: tuple[str, ...], rng: random.Random, fresh: list[str]
+) -> list[str]:
     """Apply the named copy-desk edits, in a fixed order, to a story's paragraphs.
 
     Every copy keeps at least half of the original: the ending is trimmed before an update adds
@@ -151,14 +197,19 @@ def apply_edits(paragraphs: list[str], kinds: tuple[str, ...], rng: random.Rando
     return paragraphs
 
 
-def render_newsroom(articles: list[ArticlePage], sites: tuple[SiteTemplate, ...], rng: random.Random) -> Newsroom:
+def render_newsroom(
+    articles: list[ArticlePage], sites: tuple[SiteTemplate, ...], rng: random.Random
+) -> Newsroom:
     newsroom = Newsroom(articles=articles)
     by_site: dict[str, list[ArticlePage]] = defaultdict(list)
     for article in articles:
         by_site[article.host].append(article)
     for site in sites:
         own = sorted(by_site[site.host], key=lambda a: a.published, reverse=True)
-        add = lambda path, body, kind=HTML: newsroom.add(site.host, path, Page(200, kind, body.encode("utf-8")))
+
+        def add(path: str, body: str, kind: str = HTML, host: str = site.host) -> None:
+            newsroom.add(host, path, Page(200, kind, body.encode("utf-8")))
+
         for article in own:
             related = [a for a in own if a is not article][:3]
             add(site.path(article), render_article(site, article, related))

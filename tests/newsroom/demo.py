@@ -24,17 +24,28 @@ from .server import NewsroomServer
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def crawl(start_urls: list[str], data_dir: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess:
+def crawl(
+    start_urls: list[str], data_dir: Path, env: dict[str, str], *extra: str
+) -> subprocess.CompletedProcess:
     """Run `scrapy crawl news` against the newsroom, from the repository root, as users do."""
     command = [
-        sys.executable, "-m", "scrapy", "crawl", "news",
-        "-a", "start_urls=" + ",".join(start_urls),
-        "-s", f"DATA_DIR={data_dir}",
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "news",
+        "-a",
+        "start_urls=" + ",".join(start_urls),
+        "-s",
+        f"DATA_DIR={data_dir}",
         *extra,
     ]
     return subprocess.run(
-        command, cwd=ROOT, env={**os.environ, "SCRAPY_SETTINGS_MODULE": "settings.loopback", **env},
-        capture_output=True, text=True,
+        command,
+        cwd=ROOT,
+        env={**os.environ, "SCRAPY_SETTINGS_MODULE": "settings.loopback", **env},
+        capture_output=True,
+        text=True,
     )
 
 
@@ -50,7 +61,9 @@ def print_summary(data_dir: Path, newsroom_sites: int) -> None:
     shared = {cid: members for cid, members in clusters.items() if len(members) > 1}
     print()
     print(f"Pages fetched:        {run['pages_fetched']}")
-    print(f"Articles stored:      {run['articles_stored']} from {len(run['sites'])} hosts ({newsroom_sites} publisher sites)")
+    print(
+        f"Articles stored:      {run['articles_stored']} from {len(run['sites'])} hosts ({newsroom_sites} publisher sites)"
+    )
     print(f"Stories:              {len(clusters)} ({len(shared)} republished by more than one outlet)")
     print(f"Later copies tagged:  {run['duplicates']}")
     print(f"Boilerplate removed:  {run['boilerplate_segments_removed']} segments")
@@ -59,7 +72,7 @@ def print_summary(data_dir: Path, newsroom_sites: int) -> None:
     print("Near-duplicate clusters:")
     for cluster_id, members in sorted(shared.items(), key=lambda item: -len(item[1])):
         print(f"  cluster {cluster_id}: {textwrap.shorten(members[0][3] or '', 70)}")
-        for _, url, site, title, duplicate_of, similarity in members:
+        for _, _url, site, title, duplicate_of, similarity in members:
             role = "first copy" if duplicate_of is None else f"similarity {similarity:.2f}"
             print(f"    {site:26s} {role:16s} {textwrap.shorten(title or '', 60)}")
     print()
@@ -72,7 +85,9 @@ def print_summary(data_dir: Path, newsroom_sites: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-dir", type=Path, default=ROOT / "demo-data")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -89,7 +104,13 @@ def main() -> int:
     with NewsroomServer(newsroom) as server:
         print(f"Serving it on {server.proxy_url} (an HTTP proxy for every publisher host)")
         print("Crawling: scrapy crawl news -a start_urls=" + ",".join(newsroom.start_urls))
-        result = crawl(newsroom.start_urls, args.data_dir, server.proxy_env(), "-O", str(args.data_dir / "articles.jsonl"))
+        result = crawl(
+            newsroom.start_urls,
+            args.data_dir,
+            server.proxy_env(),
+            "-O",
+            str(args.data_dir / "articles.jsonl"),
+        )
     if result.returncode != 0:
         print(result.stderr[-5000:], file=sys.stderr)
         print(f"the crawl failed with exit status {result.returncode}", file=sys.stderr)

@@ -12,8 +12,16 @@ import re
 CITIES = ("LONDON", "WASHINGTON", "PARIS", "NEW YORK", "BERLIN", "TOKYO", "NAIROBI", "SYDNEY", "MADRID")
 AGENCIES = ("Reuters", "AP", "AFP", "Bloomberg", "dpa")
 REPORTERS = (
-    "Dana Whitfield", "Tomasz Lenart", "Amara Okafor", "Li Wen", "Graham Pritchard",
-    "Sofia Marchetti", "Rahul Menon", "Ingrid Solberg", "Keanu Akana", "Beatriz Duarte",
+    "Dana Whitfield",
+    "Tomasz Lenart",
+    "Amara Okafor",
+    "Li Wen",
+    "Graham Pritchard",
+    "Sofia Marchetti",
+    "Rahul Menon",
+    "Ingrid Solberg",
+    "Keanu Akana",
+    "Beatriz Duarte",
 )
 EDITOR_NOTES = (
     "Editor's note: This story has been updated with additional details.",
@@ -32,7 +40,9 @@ LOCAL_ANGLES = (
 PLACES = ("Springfield", "Riverton", "Lakeside County", "Port Albany", "Greenhill", "Marston Vale")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 
-_CURLY_TO_STRAIGHT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2014": "-", "\u2013": "-"})
+_CURLY_TO_STRAIGHT = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2014": "-", "\u2013": "-"}
+)
 _STRAIGHT_DOUBLE = re.compile(r'"([^"]*)"')
 
 

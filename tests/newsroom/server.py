@@ -66,7 +66,11 @@ class NewsroomServer:
 
             def _respond(self, send_body: bool) -> None:
                 # A proxy request carries the absolute URL; a direct one only the path and Host.
-                url = self.path if self.path.startswith("http") else f"http://{self.headers.get('Host')}{self.path}"
+                url = (
+                    self.path
+                    if self.path.startswith("http")
+                    else f"http://{self.headers.get('Host')}{self.path}"
+                )
                 page = server.page(url)
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .model import ArticlePage
 
@@ -49,7 +49,10 @@ class SiteTemplate:
 
     @property
     def start_url(self) -> str:
-        return self.base + {"home": "/", "rss": "/rss.xml", "atom": "/feed.atom", "sitemap": "/sitemap.xml"}[self.start]
+        return (
+            self.base
+            + {"home": "/", "rss": "/rss.xml", "atom": "/feed.atom", "sitemap": "/sitemap.xml"}[self.start]
+        )
 
     def boilerplate_texts(self, page: ArticlePage) -> list[str]:
         """The boilerplate a reader sees on *page*."""
@@ -61,8 +64,11 @@ def _esc(text: str, entities: bool = False) -> str:
     if entities:
         # Some CMSs write typography as named or numeric character references.
         escaped = (
-            escaped.replace("\u2019", "&rsquo;").replace("\u2014", "&#8212;")
-            .replace("\u00a0", "&nbsp;").replace("\u201c", "&ldquo;").replace("\u201d", "&rdquo;")
+            escaped.replace("\u2019", "&rsquo;")
+            .replace("\u2014", "&#8212;")
+            .replace("\u00a0", "&nbsp;")
+            .replace("\u201c", "&ldquo;")
+            .replace("\u201d", "&rdquo;")
         )
     return escaped
 
@@ -78,7 +84,9 @@ PRESS_TV = SiteTemplate(
     host="www.presstv.ir",
     name="Press TV",
     start="home",
-    path=lambda a: f"/Detail/{a.published[:4]}/{a.published[5:7]}/{a.published[8:10]}/{a.number}/{_slug(a.headline)}",
+    path=lambda a: (
+        f"/Detail/{a.published[:4]}/{a.published[5:7]}/{a.published[8:10]}/{a.number}/{_slug(a.headline)}"
+    ),
     title_format="PressTV-{headline}",
     metadata="og",
     container=('<div class="news-main">', "</div>"),
@@ -87,7 +95,8 @@ PRESS_TV = SiteTemplate(
     sections=("Afghanistan", "Middle East", "World", "Economy"),
     boilerplate=(
         Boilerplate(
-            "unrelated caption", "top",
+            "unrelated caption",
+            "top",
             '<div class="pic"><img src="/img/omar.jpg" alt=""><p>US Rep. Ilhan Omar (D-MN) (L) talks with '
             "Speaker of the House Nancy Pelosi (D-CA) during a rally with fellow Democrats before voting on "
             "H.R. 1, or the People Act, on the East Steps of the US Capitol on March 08, 2019 in Washington, "
@@ -97,23 +106,29 @@ PRESS_TV = SiteTemplate(
             "Capitol on March 08, 2019 in Washington, DC. (AFP photo)",
         ),
         Boilerplate(
-            "alternate addresses", "bottom",
+            "alternate addresses",
+            "bottom",
             "<p>Press TV\u2019s website can also be accessed at the following alternate addresses:</p>",
             "Press TV\u2019s website can also be accessed at the following alternate addresses:",
         ),
         Boilerplate(
-            "mirror list", "bottom",
+            "mirror list",
+            "bottom",
             '<p><a href="http://www.presstv.co.uk">www.presstv.co.uk</a> <a href="http://www.presstv.tv">'
             "www.presstv.tv</a></p>",
             "www.presstv.co.uk www.presstv.tv",
         ),
         Boilerplate(
-            "TV app promo", "bottom",
+            "TV app promo",
+            "bottom",
             '<p><a href="/roku"><img src="/img/roku.png" alt="Press TV News Roku">Press TV News Roku</a></p>',
             "Press TV News Roku",
         ),
         Boilerplate(
-            "breadcrumb", "top", '<p class="crumb">News / Section</p>', "News / Section",
+            "breadcrumb",
+            "top",
+            '<p class="crumb">News / Section</p>',
+            "News / Section",
         ),
     ),
 )
@@ -131,22 +146,27 @@ MERIDIAN_HERALD = SiteTemplate(
     sections=("World", "Business", "Science", "Sport"),
     boilerplate=(
         Boilerplate(
-            "photo credit", "top", "<p><em>Photograph: Meridian Herald picture desk</em></p>",
+            "photo credit",
+            "top",
+            "<p><em>Photograph: Meridian Herald picture desk</em></p>",
             "Photograph: Meridian Herald picture desk",
         ),
         Boilerplate(
-            "newsletter", "middle",
+            "newsletter",
+            "middle",
             "<p><strong>Sign up to The Meridian Herald\u2019s Morning Briefing: the day\u2019s top stories in your "
             "inbox every weekday.</strong></p>",
             "Sign up to The Meridian Herald\u2019s Morning Briefing: the day\u2019s top stories in your inbox every weekday.",
         ),
         Boilerplate(
-            "social", "bottom",
+            "social",
+            "bottom",
             "<p>Follow The Meridian Herald on Facebook, X and Instagram for the latest updates.</p>",
             "Follow The Meridian Herald on Facebook, X and Instagram for the latest updates.",
         ),
         Boilerplate(
-            "copyright", "bottom",
+            "copyright",
+            "bottom",
             "<p>\u00a9 2026 Meridian Herald Media Group. All rights reserved. This material may not be "
             "published, broadcast, rewritten or redistributed.</p>",
             "\u00a9 2026 Meridian Herald Media Group. All rights reserved. This material may not be published, "
@@ -168,24 +188,28 @@ COASTAL_TIMES = SiteTemplate(
     sections=("Local", "Nation", "World", "Money"),
     boilerplate=(
         Boilerplate(
-            "recurring caption", "top",
+            "recurring caption",
+            "top",
             '<div class="para"><img src="/img/harbour.jpg" alt="">Sunset over the harbour at Port Albany. '
             "(Coastal Times file photo)</div>",
             "Sunset over the harbour at Port Albany. (Coastal Times file photo)",
         ),
         Boilerplate(
-            "app promo", "middle",
+            "app promo",
+            "middle",
             '<div class="para">Download the Coastal Times app for the latest news, weather and traffic '
             "alerts.</div>",
             "Download the Coastal Times app for the latest news, weather and traffic alerts.",
         ),
         Boilerplate(
-            "news tips", "bottom",
+            "news tips",
+            "bottom",
             '<div class="para">Have a story idea? Email newsdesk@coastaltimes.test or call 555-0142.</div>',
             "Have a story idea? Email newsdesk@coastaltimes.test or call 555-0142.",
         ),
         Boilerplate(
-            "copyright", "bottom",
+            "copyright",
+            "bottom",
             '<div class="para">Copyright 2026 Coastal Times. All rights reserved.</div>',
             "Copyright 2026 Coastal Times. All rights reserved.",
         ),
@@ -205,20 +229,26 @@ DAILY_LEDGER = SiteTemplate(
     sections=("Politics", "Economy", "Culture", "Tech"),
     boilerplate=(
         Boilerplate(
-            "photo credit", "top", "<p>Photo credit: Ledger Staff/The Daily Ledger</p>",
+            "photo credit",
+            "top",
+            "<p>Photo credit: Ledger Staff/The Daily Ledger</p>",
             "Photo credit: Ledger Staff/The Daily Ledger",
         ),
         Boilerplate(
-            "subscription", "middle",
+            "subscription",
+            "middle",
             "<p>Subscribe to The Daily Ledger for unlimited digital access from just $1 a week.</p>",
             "Subscribe to The Daily Ledger for unlimited digital access from just $1 a week.",
         ),
         Boilerplate(
-            "print note", "bottom", "<p><i>This article appeared in print in The Daily Ledger.</i></p>",
+            "print note",
+            "bottom",
+            "<p><i>This article appeared in print in The Daily Ledger.</i></p>",
             "This article appeared in print in The Daily Ledger.",
         ),
         Boilerplate(
-            "podcast promo", "bottom",
+            "podcast promo",
+            "bottom",
             "<p>Stay informed: listen to The Daily Ledger podcast every morning on Apple Podcasts and "
             "Spotify.</p>",
             "Stay informed: listen to The Daily Ledger podcast every morning on Apple Podcasts and Spotify.",
@@ -239,22 +269,27 @@ NORTHSTAR_NEWS = SiteTemplate(
     sections=("Canada", "World", "Climate", "Health"),
     boilerplate=(
         Boilerplate(
-            "TV promo", "middle",
+            "TV promo",
+            "middle",
             "<p>Watch Northstar TV live, streaming 24 hours a day on our website and smart TV apps.</p>",
             "Watch Northstar TV live, streaming 24 hours a day on our website and smart TV apps.",
         ),
         Boilerplate(
-            "donation call", "bottom",
+            "donation call",
+            "bottom",
             "<p>Northstar News is funded by readers like you. Support independent journalism today.</p>",
             "Northstar News is funded by readers like you. Support independent journalism today.",
         ),
         Boilerplate(
-            "corrections", "bottom",
+            "corrections",
+            "bottom",
             "<p>Spotted an error? Report a correction or typo to our standards editor.</p>",
             "Spotted an error? Report a correction or typo to our standards editor.",
         ),
         Boilerplate(
-            "copyright", "bottom", "<p>All content \u00a9 Northstar News Network.</p>",
+            "copyright",
+            "bottom",
+            "<p>All content \u00a9 Northstar News Network.</p>",
             "All content \u00a9 Northstar News Network.",
         ),
     ),
@@ -273,21 +308,27 @@ EVENING_POST = SiteTemplate(
     sections=("News", "Showbiz", "Sport", "Money"),
     boilerplate=(
         Boilerplate(
-            "recurring caption", "top", "<p><span>(Image: Evening Post)</span></p>", "(Image: Evening Post)",
+            "recurring caption",
+            "top",
+            "<p><span>(Image: Evening Post)</span></p>",
+            "(Image: Evening Post)",
         ),
         Boilerplate(
-            "newsletter", "middle",
+            "newsletter",
+            "middle",
             "<p><b>Get the biggest stories of the day delivered to your inbox with our free Evening Post "
             "newsletter.</b></p>",
             "Get the biggest stories of the day delivered to your inbox with our free Evening Post newsletter.",
         ),
         Boilerplate(
-            "news tips", "bottom",
+            "news tips",
+            "bottom",
             "<p>Got a story? Contact the Evening Post newsdesk by emailing news@eveningpost.test.</p>",
             "Got a story? Contact the Evening Post newsdesk by emailing news@eveningpost.test.",
         ),
         Boilerplate(
-            "copyright", "bottom",
+            "copyright",
+            "bottom",
             "<p>Our journalism is protected by copyright. \u00a9 Evening Post Ltd 2026.</p>",
             "Our journalism is protected by copyright. \u00a9 Evening Post Ltd 2026.",
         ),
@@ -390,11 +431,13 @@ def _header(site: SiteTemplate) -> str:
 def _footer(site: SiteTemplate) -> str:
     return (
         f'<footer><p>\u00a9 {html.escape(site.name)}. <a href="/about/">About</a> | <a href="/privacy/">Privacy policy</a> '
-        f"| <a href=\"/terms/\">Terms of use</a></p></footer>"
+        f'| <a href="/terms/">Terms of use</a></p></footer>'
     )
 
 
-def render_listing(site: SiteTemplate, heading: str, pages: list[ArticlePage], og_type: str = "website") -> str:
+def render_listing(
+    site: SiteTemplate, heading: str, pages: list[ArticlePage], og_type: str = "website"
+) -> str:
     teasers = "".join(
         f'<article class="teaser"><h2><a href="{site.path(p)}">{_esc(p.headline)}</a></h2>'
         f"<p>{_esc(' '.join(p.paragraphs[0].split()[:28]))}\u2026</p><time>{p.published[:10]}</time></article>"
@@ -422,7 +465,7 @@ and opinion around the clock, and our journalists follow the editorial code publ
 def render_rss(site: SiteTemplate, pages: list[ArticlePage]) -> str:
     items = "".join(
         f"<item><title>{html.escape(p.headline)}</title><link>{site.url(p)}</link>"
-        f"<guid isPermaLink=\"true\">{site.url(p)}</guid><pubDate>{p.published}</pubDate></item>"
+        f'<guid isPermaLink="true">{site.url(p)}</guid><pubDate>{p.published}</pubDate></item>'
         for p in pages
     )
     return (

@@ -1,0 +1,169 @@
+"""The extraction, near-duplicate and storage stages built as Scrapy builds them."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import build_from_crawler
+
+from crawler.items import ArticleItem, PageItem
+from pipelines.core.store import StoreError
+from pipelines.extraction import ExtractionPipeline, NoArticleText
+from pipelines.neardup import AlreadyStored, LaterCopy, NearDuplicatePipeline, new_cluster_id
+from pipelines.storage import StoragePipeline
+from tests.conftest import project_crawler, stored_articles
+from tests.newsroom import edits
+from tests.newsroom.stories import load_stories
+
+
+def article(url: str, paragraphs) -> ArticleItem:
+    text = "\n\n".join(paragraphs)
+    return ArticleItem(
+        url=url,
+        canonical_url=url,
+        site=url.split("/")[2],
+        title="t",
+        authors=[],
+        published=None,
+        language="en",
+        text=text,
+        word_count=len(text.split()),
+        fetched_at="2026-11-26T00:00:00+00:00",
+    )
+
+
+class Stages:
+    """Near-duplicate and storage stages over one DATA_DIR, run like Scrapy runs them."""
+
+    def __init__(self, data_dir, **settings) -> None:
+        crawler = project_crawler(DATA_DIR=str(data_dir), **settings)
+        self.crawler = crawler
+        self.neardup = build_from_crawler(NearDuplicatePipeline, crawler)
+        self.storage = build_from_crawler(StoragePipeline, crawler)
+
+    async def run(self, items):
+        await self.neardup.open_spider()
+        results = []
+        for item in items:
+            try:
+                item = await self.neardup.process_item(item)
+                item = await self.storage.process_item(item)
+                self.neardup.item_done(item)
+                results.append(item)
+            except Exception as exc:  # drops are results too
+                results.append(exc)
+        await self.storage.close_spider()
+        await self.neardup.close_spider()
+        return results
+
+
+def test_copies_are_tagged_and_distinct_stories_are_not(tmp_path):
+    stories = load_stories()
+    rng = random.Random(5)
+    original = list(stories[10].paragraphs)
+    items = [
+        article("http://a.test/1", original),
+        article("http://b.test/1", edits.add_dateline(edits.trim_ending(original, rng), rng)),
+        article("http://c.test/1", stories[11].paragraphs),
+        article("http://d.test/1", edits.retypeset(original, rng)),
+    ]
+    first, trimmed, other, retyped = asyncio.run(Stages(tmp_path).run(items))
+    assert first["cluster_id"] == new_cluster_id("http://a.test/1") and first["duplicate_of"] is None
+    for copy in (trimmed, retyped):
+        assert copy["cluster_id"] == first["cluster_id"]
+        assert copy["duplicate_of"] == "http://a.test/1"
+        assert 0 < copy["similarity"] <= 1
+    assert retyped["similarity"] == 1.0
+    assert other["cluster_id"] != first["cluster_id"] and other["duplicate_of"] is None
+    assert "signature" not in first
+    assert len(stored_articles(tmp_path)) == 4
+
+
+def test_same_url_again_is_not_stored_twice(tmp_path):
+    stories = load_stories()
+    asyncio.run(Stages(tmp_path).run([article("http://a.test/1", stories[0].paragraphs)]))
+    results = asyncio.run(
+        Stages(tmp_path).run(
+            [
+                article("http://a.test/1", stories[0].paragraphs),
+                article("http://b.test/9", stories[0].paragraphs),
+            ]
+        )
+    )
+    assert isinstance(results[0], AlreadyStored)
+    assert results[1]["duplicate_of"] == "http://a.test/1"  # recognised from the earlier run
+    assert len(stored_articles(tmp_path)) == 2
+
+
+def test_drop_mode_drops_later_copies(tmp_path):
+    stories = load_stories()
+    results = asyncio.run(
+        Stages(tmp_path, NEARDUP_DROP_DUPLICATES=True).run(
+            [
+                article("http://a.test/1", stories[0].paragraphs),
+                article("http://b.test/1", stories[0].paragraphs),
+            ]
+        )
+    )
+    assert isinstance(results[1], LaterCopy)
+    assert list(stored_articles(tmp_path)) == ["http://a.test/1"]
+
+
+def test_decisions_are_deterministic_for_the_same_order(tmp_path):
+    stories = load_stories()
+    rng = random.Random(8)
+    items = []
+    for n in range(6):
+        base = list(stories[20 + n % 3].paragraphs)
+        items.append(article(f"http://s{n}.test/x", edits.trim_ending(base, rng)))
+    first = asyncio.run(Stages(tmp_path / "one").run([ArticleItem(i) for i in items]))
+    second = asyncio.run(Stages(tmp_path / "two").run([ArticleItem(i) for i in items]))
+    assert [(r["cluster_id"], r["duplicate_of"]) for r in first] == [
+        (r["cluster_id"], r["duplicate_of"]) for r in second
+    ]
+    assert len({r["cluster_id"] for r in first}) == 3
+
+
+def test_an_unusable_store_stops_the_stage_with_a_clear_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="DATA_DIR"):
+        Stages(tmp_path / "file" / "data")
+
+
+def test_disabled_stages_say_so(tmp_path):
+    with pytest.raises(NotConfigured, match="NEARDUP_ENABLED"):
+        build_from_crawler(
+            NearDuplicatePipeline, project_crawler(NEARDUP_ENABLED=False, DATA_DIR=str(tmp_path))
+        )
+    with pytest.raises(NotConfigured, match="EXTRACT_WORKERS"):
+        build_from_crawler(ExtractionPipeline, project_crawler(EXTRACT_WORKERS=-1))
+
+
+def test_extraction_runs_in_worker_processes(newsroom):
+    crawler = project_crawler(EXTRACT_WORKERS=1)
+    stage = build_from_crawler(ExtractionPipeline, crawler)
+    target = newsroom.articles[0]
+    html = newsroom.pages[target.host][target.url.split(target.host, 1)[1]].body.decode()
+
+    async def run():
+        await stage.open_spider()
+        try:
+            page = PageItem(
+                url=target.url, site=target.host, html=html, fetched_at="2026-11-26T00:00:00+00:00"
+            )
+            empty = PageItem(
+                url="http://a.test/x", site="a.test", html="<html><body></body></html>", fetched_at="x"
+            )
+            return await stage.process_item(page), await asyncio.gather(
+                stage.process_item(empty), return_exceptions=True
+            )
+        finally:
+            await stage.close_spider()
+
+    item, [dropped] = asyncio.run(run())
+    assert isinstance(item, ArticleItem) and item["title"] == target.headline
+    assert isinstance(dropped, NoArticleText)
+    assert crawler.stats.get_value("extract/no_text") == 1

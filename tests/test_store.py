@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipelines.core.signatures import Signer
+from pipelines.core.store import StoreError, open_segment_store, open_store
+
+SCHEME = Signer().scheme
+
+
+def article(url: str, text: str = "Some story text about the news of the day.") -> dict:
+    return {
+        "url": url,
+        "canonical_url": url,
+        "site": "example.test",
+        "title": "Title",
+        "authors": ["A B"],
+        "published": "2026-11-20",
+        "language": "en",
+        "text": text,
+        "word_count": 9,
+        "fetched_at": "2026-11-26T00:00:00+00:00",
+        "cluster_id": "c1",
+        "duplicate_of": None,
+        "similarity": None,
+    }
+
+
+def test_add_is_idempotent_on_url_and_keeps_the_signature(tmp_path):
+    signer = Signer()
+    store = open_store("sqlite", tmp_path, SCHEME)
+    signature = signer.sign("Some story text about the news of the day.")
+    assert store.add(article("http://a/1"), signature) is True
+    assert store.add(article("http://a/1", "changed"), signature) is False
+    [copy] = list(store.copies())
+    assert copy.url == "http://a/1" and copy.first_url == "http://a/1"
+    assert np.array_equal(copy.signature.hashvalues, signature.hashvalues)
+    assert np.array_equal(store.shingles(["http://a/1", "http://a/2"])["http://a/1"], signature.shingles)
+    [stored] = list(store.articles())
+    assert stored["text"].startswith("Some story") and stored["authors"] == ["A B"]
+    store.close()
+
+
+def test_data_survives_reopening_and_update_text(tmp_path):
+    signer = Signer()
+    store = open_store("sqlite", tmp_path, SCHEME)
+    store.add(article("http://a/1"), signer.sign("first text of the story here"))
+    store.close()
+    store = open_store("sqlite", tmp_path, SCHEME)
+    new = signer.sign("cleaned text")
+    assert store.update_text("http://a/1", "cleaned text", 2, new)
+    assert not store.update_text("http://a/none", "x", 1, new)
+    [copy] = list(store.copies())
+    assert np.array_equal(copy.signature.hashvalues, new.hashvalues)
+    assert next(store.articles())["text"] == "cleaned text"
+    store.close()
+
+
+def test_a_failed_write_leaves_nothing_half_stored(tmp_path):
+    store = open_store("sqlite", tmp_path, SCHEME)
+    broken = Signer().sign("text")
+    object.__setattr__(broken, "shingles", None)  # the signature row cannot be written
+    with pytest.raises(AssertionError):
+        store.add(article("http://a/1"), broken)
+    assert list(store.articles()) == []
+    store.close()
+
+
+def test_signatures_of_other_settings_are_refused(tmp_path):
+    open_store("sqlite", tmp_path, SCHEME).close()
+    with pytest.raises(StoreError, match="NEARDUP_NUM_PERM"):
+        open_store("sqlite", tmp_path, Signer(num_perm=64).scheme)
+
+
+def test_an_unusable_data_dir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreError, match="set DATA_DIR to a writable directory"):
+        open_store("sqlite", blocker / "data", SCHEME)
+    with pytest.raises(StoreError, match="unknown STORAGE_BACKEND"):
+        open_store("mongodb", tmp_path, SCHEME)
+
+
+def test_segment_stats_store_round_trip(tmp_path):
+    store = open_segment_store("sqlite", tmp_path)
+    assert store.load("example.test") is None
+    store.save({"example.test": {"stories": 3}, "other.test": {"stories": 1}})
+    store.save({"example.test": {"stories": 4}})
+    assert store.load("example.test") == {"stories": 4}
+    assert store.load("other.test") == {"stories": 1}
+    store.close()
