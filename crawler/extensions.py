@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
@@ -69,6 +70,7 @@ class RunSummary:
             "boilerplate_segments_removed": stats.get("boilerplate/segments_removed", 0),
             "errors": stats.get("log_count/ERROR", 0),
             "dropped": dict(sorted(self.drops.items())),
+            "cpu_seconds": _cpu_seconds(),
             "sites": {host: dict(counts) for host, counts in sorted(self.sites.items())},
         }
 
@@ -87,3 +89,13 @@ class RunSummary:
             partial.replace(self.runs_dir / name)  # a reader never sees half a file
         except OSError as exc:
             logger.error("could not write the run summary under %s: %s", self.runs_dir, exc)
+
+
+def _cpu_seconds() -> dict[str, float]:
+    """CPU time of the crawler process and of its finished workers (the extraction pool)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "crawler": round(own.ru_utime + own.ru_stime, 2),
+        "workers": round(workers.ru_utime + workers.ru_stime, 2),
+    }

@@ -6,12 +6,13 @@ import scrapy
 
 
 class PageItem(scrapy.Item):
-    """A fetched page the spider judged to be an article; nothing is extracted yet."""
+    """A fetched HTML page, raw: whether it is an article is decided in the extraction stage."""
 
     url = scrapy.Field()  # final URL, after redirects
     request_url = scrapy.Field()  # URL the page was first requested as
     site = scrapy.Field()  # host name the page was served from
-    html = scrapy.Field()  # decoded body
+    body = scrapy.Field()  # bytes as received (after content decoding)
+    encoding = scrapy.Field()  # character encoding Scrapy detected for the body
     fetched_at = scrapy.Field()  # ISO 8601 UTC
     declared_language = scrapy.Field()  # Content-Language header, if any
 
@@ -32,5 +33,7 @@ class ArticleItem(scrapy.Item):
     duplicate_of = scrapy.Field()
     similarity = scrapy.Field()
     word_count = scrapy.Field()
-    # Internal: the MinHash signature, written to the store beside the article, never exported.
+    # Internal, never exported: word hashes per paragraph of `text` (from the extraction worker),
+    # and the MinHash signature written to the store beside the article.
+    word_hashes = scrapy.Field()
     signature = scrapy.Field()

@@ -245,7 +245,7 @@ def judge_article(tree: HtmlElement, url: str, min_words: int = 150) -> ArticleV
     elif body_words < 25:
         note(-2, f"only {body_words} words in one text block")
     # Article pages wrap their story in one <article>; fronts and tag pages wrap each teaser.
-    articles = len(tree.xpath("//article"))
+    articles = int(tree.xpath("count(//article)"))
     if articles == 1:
         note(1, "one <article> element")
     elif articles >= 3 and body_words < min_words:
@@ -265,41 +265,73 @@ def main_block_words(tree: HtmlElement) -> int:
     container holds only inline content, so sibling paragraphs add up.
     """
     per_block: dict[HtmlElement, int] = {}
-    for node in tree.iter():
-        if not isinstance(node.tag, str) or node.tag in _SKIPPED_TAGS:
-            continue
-        for text, holder in ((node.text, node), (node.tail, node.getparent())):
-            if not text or holder is None or not text.strip():
-                continue
-            block = _block_of(holder)
-            if block is not None:
-                per_block[block] = per_block.get(block, 0) + word_units(text)
+    blocks = _BlockFinder()
+    # The text nodes are selected in C; each element is then looked at once (see _BlockFinder).
+    for text in tree.xpath("//body//text()[normalize-space()]"):
+        holder = text.getparent()
+        if text.is_tail:
+            holder = holder.getparent()
+        block = blocks.block_of(holder) if holder is not None else None
+        if block is not None:
+            per_block[block] = per_block.get(block, 0) + word_units(text)
     return max(per_block.values(), default=0)
 
 
 def word_units(text: str) -> int:
     """Count words; Chinese and Japanese, written without spaces, count one word per two characters."""
     cjk = len(_CJK.findall(text))
-    return len(_CJK.sub(" ", text).split()) + cjk // 2
+    return len(_CJK.sub(" ", text).split()) + cjk // 2 if cjk else len(text.split())
 
 
-def _block_of(node: HtmlElement) -> HtmlElement | None:
-    """The container a piece of text counts towards, or None if it sits in excluded markup."""
-    block = None
-    current: HtmlElement | None = node
-    while current is not None:
-        tag = current.tag
-        if tag in _EXCLUDED_ANCESTORS or tag in _SKIPPED_TAGS:
-            return None
-        if block is None and tag not in _INLINE_TAGS:
-            block = current
-        current = current.getparent()
-    # A paragraph-like block (only inline content) counts towards its parent, so that sibling
-    # <p> or <div class="paragraph"> elements add up to one body.
-    parent = block.getparent() if block is not None else None
-    if parent is not None and not any(_is_block(child) for child in block):
-        return parent
-    return block
+class _BlockFinder:
+    """The container a piece of text counts towards, or None if it sits in excluded markup.
+
+    Results are remembered per element, so a page costs one visit per element, not one walk up
+    the tree per piece of text.
+    """
+
+    def __init__(self) -> None:
+        self._nearest: dict[
+            HtmlElement, HtmlElement | None
+        ] = {}  # element -> nearest block, None if excluded
+        self._result: dict[HtmlElement, HtmlElement | None] = {}
+
+    def block_of(self, node: HtmlElement) -> HtmlElement | None:
+        if node in self._result:
+            return self._result[node]
+        block = self._nearest_block(node)
+        result = block
+        # A paragraph-like block (only inline content) counts towards its parent, so that sibling
+        # <p> or <div class="paragraph"> elements add up to one body.
+        if block is not None:
+            parent = block.getparent()
+            if parent is not None and not any(_is_block(child) for child in block):
+                result = parent
+        self._result[node] = result
+        return result
+
+    def _nearest_block(self, node: HtmlElement) -> HtmlElement | None:
+        path = []
+        current: HtmlElement | None = node
+        inherited: HtmlElement | None = None
+        known = False
+        while current is not None:
+            if current in self._nearest:
+                inherited, known = self._nearest[current], True
+                break
+            path.append(current)
+            current = current.getparent()
+        excluded = known and inherited is None
+        for element in reversed(path):  # from the top down
+            tag = element.tag
+            if excluded or tag in _EXCLUDED_ANCESTORS or tag in _SKIPPED_TAGS:
+                excluded = True
+                self._nearest[element] = None
+                continue
+            if tag not in _INLINE_TAGS:
+                inherited = element
+            self._nearest[element] = inherited
+        return None if excluded else self._nearest[node]
 
 
 def _is_block(node: HtmlElement) -> bool:
@@ -307,7 +339,7 @@ def _is_block(node: HtmlElement) -> bool:
 
 
 def _teaser_count(tree: HtmlElement) -> int:
-    return len(tree.xpath("//*[self::h2 or self::h3 or self::h4][.//a[@href]]"))
+    return int(tree.xpath("count(//*[self::h2 or self::h3 or self::h4][.//a[@href]])"))
 
 
 def _looks_like_listing_path(path: str, query: str) -> bool:

@@ -6,14 +6,16 @@ the segments (paragraphs) that recur across different stories, removes it, and a
 per-site rules of BOILERPLATE_RULES_FILE.
 
 Cold start: a site's first pages arrive before its template is known. They wait here until the
-site has shown BOILERPLATE_WARMUP_STORIES different stories (or BOILERPLATE_HOLD_PAGES of its pages
-wait, or BOILERPLATE_HOLD_SECONDS pass), so they are cleaned, and compared for near-duplicates, with
-the template already learned. Boilerplate learned later still is removed from the site's recently
+site has shown BOILERPLATE_WARMUP_STORIES different stories, so they are cleaned, and compared for
+near-duplicates, with the template already learned. Waiting never stalls the crawl: a site's pages
+go on when BOILERPLATE_HOLD_PAGES of them wait, when its latest pages bring no new story, when
+BOILERPLATE_HOLD_SECONDS pass, when no page has arrived for BOILERPLATE_HOLD_QUIET_SECONDS (the crawl
+is ending), and the oldest waiting site goes on when BOILERPLATE_HOLD_PAGES_TOTAL pages wait. Boilerplate learned later still is removed from the site's recently
 stored articles too (signal `article_recleaned`; the store and the index update themselves).
 
 Settings: BOILERPLATE_ENABLED, BOILERPLATE_MIN_STORIES, BOILERPLATE_MIN_SHARE,
-BOILERPLATE_WARMUP_STORIES, BOILERPLATE_HOLD_PAGES, BOILERPLATE_HOLD_SECONDS,
-BOILERPLATE_RULES_FILE, BOILERPLATE_SAVE_SECONDS, STORAGE_BACKEND, DATA_DIR.
+BOILERPLATE_WARMUP_STORIES, BOILERPLATE_HOLD_PAGES, BOILERPLATE_HOLD_PAGES_TOTAL,
+BOILERPLATE_HOLD_SECONDS, BOILERPLATE_HOLD_QUIET_SECONDS, BOILERPLATE_RULES_FILE, BOILERPLATE_SAVE_SECONDS, STORAGE_BACKEND, DATA_DIR.
 """
 
 from __future__ import annotations
@@ -63,7 +65,9 @@ class BoilerplatePipeline:
         min_share: float = 0.2,
         warmup_stories: int = 4,
         hold_pages: int = 12,
+        hold_pages_total: int = 48,
         hold_seconds: float = 20.0,
+        hold_quiet_seconds: float = 2.0,
         save_seconds: float = 60.0,
     ) -> None:
         SiteSegments(min_stories, min_share, warmup_stories)  # validates the numbers up front
@@ -75,7 +79,11 @@ class BoilerplatePipeline:
         self.min_share = min_share
         self.warmup_stories = warmup_stories
         self.hold_pages = hold_pages
+        self.hold_pages_total = hold_pages_total
         self.hold_seconds = hold_seconds
+        self.hold_quiet_seconds = hold_quiet_seconds
+        self._last_arrival = time.monotonic()
+        self._quiet_watch: asyncio.Task[None] | None = None
         self.save_seconds = save_seconds
         self.sites: dict[str, SiteSegments] = {}
         self._dirty: set[str] = set()
@@ -102,7 +110,9 @@ class BoilerplatePipeline:
                 min_share=settings.getfloat("BOILERPLATE_MIN_SHARE"),
                 warmup_stories=settings.getint("BOILERPLATE_WARMUP_STORIES"),
                 hold_pages=settings.getint("BOILERPLATE_HOLD_PAGES"),
+                hold_pages_total=settings.getint("BOILERPLATE_HOLD_PAGES_TOTAL"),
                 hold_seconds=settings.getfloat("BOILERPLATE_HOLD_SECONDS"),
+                hold_quiet_seconds=settings.getfloat("BOILERPLATE_HOLD_QUIET_SECONDS"),
                 save_seconds=settings.getfloat("BOILERPLATE_SAVE_SECONDS"),
             )
         except (RulesError, ValueError) as exc:
@@ -110,7 +120,12 @@ class BoilerplatePipeline:
         crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
         return pipeline
 
+    async def open_spider(self) -> None:
+        self._quiet_watch = asyncio.create_task(self._release_when_quiet())
+
     async def close_spider(self) -> None:
+        if self._quiet_watch is not None:
+            self._quiet_watch.cancel()
         self._release_all()
         await asyncio.get_running_loop().run_in_executor(self._saver, self._save, self._take_dirty())
         self._saver.shutdown(wait=True)
@@ -122,39 +137,48 @@ class BoilerplatePipeline:
         article = ItemAdapter(item)
         site_name = article["site"]
         site = self._site(site_name)
+        self._last_arrival = time.monotonic()
         parts = paragraphs(article["text"])
         keys = [segment_key(p) for p in parts]
         _, learned = site.observe(keys)
         self._dirty.add(site_name)
         if learned:
             self._learned(site_name, learned)
-        if site.warm:
+        if site.warm or site.stalled:
             self._release(site_name)
         else:
             await self._hold(site_name)
-        kept = self._clean(site_name, parts, keys)
-        if not kept:
+        keep = self._keep(site_name, parts, keys)
+        if not any(keep):
             self.stats.inc_value("boilerplate/only_boilerplate")
             raise OnlyBoilerplate(f"only boilerplate on {article['url']}")
-        if len(kept) < len(parts):
-            text = join_paragraphs(kept)
+        if not all(keep):
+            text = join_paragraphs([part for part, kept in zip(parts, keep) if kept])
             article.update(text=text, word_count=len(words(text)))
+            hashes = article.get("word_hashes")
+            if hashes is not None and len(hashes) == len(parts):
+                article["word_hashes"] = [h for h, kept in zip(hashes, keep) if kept]
+            else:
+                article.pop("word_hashes", None)  # the signature is then made from the text
         self._maybe_save()
         return item
 
-    def _clean(self, site_name: str, parts: list[str], keys: list[str]) -> list[str]:
+    def _keep(self, site_name: str, parts: list[str], keys: list[str]) -> list[bool]:
+        """For each paragraph, whether it is the story's (True) or the site's boilerplate."""
         site = self.sites[site_name]
         rules = self.rules.for_host(site_name)
-        kept = []
+        keep = []
         for part, key in zip(parts, keys):
             if site.is_boilerplate(key):
                 self.stats.inc_value("boilerplate/segments_removed")
+                keep.append(False)
             elif rules.drops(part):
                 self.stats.inc_value("boilerplate/segments_removed")
                 self.stats.inc_value("boilerplate/rule_matches")
+                keep.append(False)
             else:
-                kept.append(part)
-        return kept
+                keep.append(True)
+        return keep
 
     def _site(self, site_name: str) -> SiteSegments:
         site = self.sites.get(site_name)
@@ -174,14 +198,25 @@ class BoilerplatePipeline:
             self.stats.inc_value("boilerplate/hold_limit_reached")
             self._release(site_name)
             return
+        if sum(len(w) for w in self._waiting.values()) >= self.hold_pages_total:
+            self.stats.inc_value("boilerplate/hold_limit_reached")
+            self._release(next(iter(self._waiting)))  # the site waiting longest
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        waiting.append(future)
+        self._waiting[site_name].append(future)
         self.stats.inc_value("boilerplate/pages_held")
         try:
             await asyncio.wait_for(asyncio.shield(future), self.hold_seconds)
         except TimeoutError:
             self.stats.inc_value("boilerplate/hold_timeouts")
             self._release(site_name)
+
+    async def _release_when_quiet(self) -> None:
+        # When pages stop arriving the crawl is ending: nothing more will warm a waiting site up.
+        while True:
+            await asyncio.sleep(min(0.5, self.hold_quiet_seconds))
+            if self._waiting and time.monotonic() - self._last_arrival >= self.hold_quiet_seconds:
+                self.stats.inc_value("boilerplate/quiet_releases")
+                self._release_all()
 
     def _release(self, site_name: str) -> None:
         for future in self._waiting.pop(site_name, []):
@@ -208,7 +243,7 @@ class BoilerplatePipeline:
             keys = [segment_key(p) for p in parts]
             if not learned.intersection(keys):
                 continue
-            kept = self._clean(site_name, parts, keys)
+            kept = [part for part, keep in zip(parts, self._keep(site_name, parts, keys)) if keep]
             if not kept:
                 continue  # never empty a stored article; its story may be mostly quotes of others
             stored[position] = (url, kept)

@@ -2,7 +2,9 @@
 
 trafilatura takes tens of milliseconds of CPU per page. Run on the reactor thread it would stall
 every download behind it, so pages go to a process pool with one worker per core and the stage
-awaits the result. Scrapy stops scheduling downloads while too many responses wait in the item
+awaits the result. The workers also decode the page, judge whether it is an article at all
+(crawler.pages.judge_article: fronts, section and tag pages are dropped here) and hash its words
+for the near-duplicate signature, so the crawling process does as little per page as it can. Scrapy stops scheduling downloads while too many responses wait in the item
 pipelines (SCRAPER_SLOT_MAX_ACTIVE_SIZE), which bounds the queue in front of the pool.
 
 Settings: EXTRACT_ENABLED, EXTRACT_WORKERS, EXTRACT_FAVOR_PRECISION, EXTRACT_MIN_WORDS, and the
@@ -27,10 +29,14 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem, PageItem
 from pipelines import require_asyncio
-from pipelines.core.extract import ExtractOptions, extract_article
+from pipelines.core.extract import ExtractOptions, PageResult, process_page
 from pipelines.core.rules import Rules, RulesError, load_rules
 
 logger = logging.getLogger(__name__)
+
+
+class NotAnArticle(DropItem):
+    """The page lists articles (a front, section, tag or search page) or is not news at all."""
 
 
 class NoArticleText(DropItem):
@@ -43,7 +49,7 @@ class ExtractionFailed(DropItem):
 
 def _warm_up() -> None:
     # Import trafilatura and load the language model before the first page arrives.
-    from pipelines.core.extract import detect_language
+    from pipelines.core.extract import detect_language  # noqa: F401
 
     detect_language("warming up the language identifier with a sentence")
 
@@ -72,6 +78,7 @@ class ExtractionPipeline:
         options = ExtractOptions(
             favor_precision=settings.getbool("EXTRACT_FAVOR_PRECISION"),
             min_words=settings.getint("EXTRACT_MIN_WORDS"),
+            article_min_words=settings.getint("NEWS_ARTICLE_MIN_WORDS"),
         )
         try:
             rules = load_rules(settings.get("BOILERPLATE_RULES_FILE"))
@@ -98,35 +105,43 @@ class ExtractionPipeline:
         if not isinstance(item, PageItem):
             return item
         page = ItemAdapter(item)
-        fields = await self._extract(
-            page["html"], page["url"], page.get("declared_language"), self._options(page["site"])
+        url = page["url"]
+        result = await self._process(
+            page["body"], page["encoding"], url, page.get("declared_language"), self._options(page["site"])
         )
-        if fields is None:
-            self.stats.inc_value("extract/no_text")
-            raise NoArticleText(f"no article text found on {page['url']}")
-        self.stats.inc_value("extract/articles")
+        self.stats.inc_value(f"extract/{result.outcome}")
+        if result.outcome == "not_article":
+            raise NotAnArticle(f"not an article ({'; '.join(result.reasons)})")
+        if result.outcome != "article" or result.fields is None:
+            raise NoArticleText(f"no article text found ({result.outcome})")
         return ArticleItem(
-            url=page["url"],
+            url=url,
             site=page["site"],
             fetched_at=page["fetched_at"],
             cluster_id=None,
             duplicate_of=None,
             similarity=None,
-            **fields,
+            **result.fields,
         )
 
     def _options(self, site: str) -> ExtractOptions:
         prune = self.rules.for_host(site).prune_xpath
         return dataclasses.replace(self.options, prune_xpath=prune) if prune else self.options
 
-    async def _extract(
-        self, html: str, url: str, language: str | None, options: ExtractOptions, retry: bool = True
-    ) -> dict[str, Any] | None:
+    async def _process(
+        self,
+        body: bytes,
+        encoding: str,
+        url: str,
+        language: str | None,
+        options: ExtractOptions,
+        retry: bool = True,
+    ) -> PageResult:
         pool = self._pool
         assert pool is not None, "open_spider() starts the pool"
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(pool, extract_article, html, url, language, options)
+            return await loop.run_in_executor(pool, process_page, body, encoding, url, language, options)
         except BrokenProcessPool:
             # A worker died (out of memory, or a crash inside lxml) and took every page queued in
             # the pool with it: start one new pool, and give each of those pages one more try.
@@ -136,7 +151,7 @@ class ExtractionPipeline:
                 pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._start_pool()
             if retry:
-                return await self._extract(html, url, language, options, retry=False)
+                return await self._process(body, encoding, url, language, options, retry=False)
             self.stats.inc_value("extract/failed")
             raise ExtractionFailed(f"extraction worker crashed twice on {url}") from None
         except Exception as exc:  # lxml and trafilatura raise many kinds on broken markup

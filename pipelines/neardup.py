@@ -131,7 +131,11 @@ class NearDuplicatePipeline:
             return item
         article = ItemAdapter(item)
         url = article["url"]
-        signature = self.signer.sign(article["text"])
+        hashes = article.pop("word_hashes", None)
+        if hashes is not None:  # hashed in the extraction worker, paragraph by paragraph
+            signature = self.signer.sign_words(np.concatenate(hashes) if hashes else np.empty(0, np.uint64))
+        else:
+            signature = self.signer.sign(article["text"])
         async with self._decisions:
             if url in self.index:
                 self.stats.inc_value("neardup/already_stored")

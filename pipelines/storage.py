@@ -67,6 +67,7 @@ class StoragePipeline:
         if not isinstance(item, ArticleItem):
             return item
         article = ItemAdapter(item)
+        article.pop("word_hashes", None)
         signature = article.get("signature")
         if signature is None:  # the near-duplicate stage is off: every article is its own story
             signature = self.signer.sign(article["text"])

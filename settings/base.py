@@ -23,6 +23,9 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
+# A page yields at most one article; Scrapy starts this many item tasks per response, so the
+# default 100 costs far more than it could ever run in parallel here.
+CONCURRENT_ITEMS = 8
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "crawler.logformatter.ArticleLogFormatter"
@@ -81,11 +84,14 @@ BOILERPLATE_MIN_STORIES = 4
 # ...and in at least this share of the site's stories since it first appeared.
 BOILERPLATE_MIN_SHARE = 0.2
 # A new site's first pages wait until this many different stories of it were seen, so they are
-# cleaned with its template known; at most BOILERPLATE_HOLD_PAGES pages wait, for at most
-# BOILERPLATE_HOLD_SECONDS.
+# cleaned with its template known; at most BOILERPLATE_HOLD_PAGES pages of a site and
+# BOILERPLATE_HOLD_PAGES_TOTAL in all wait, for at most BOILERPLATE_HOLD_SECONDS, and all go on
+# once no page has arrived for BOILERPLATE_HOLD_QUIET_SECONDS.
 BOILERPLATE_WARMUP_STORIES = 5
 BOILERPLATE_HOLD_PAGES = 16
+BOILERPLATE_HOLD_PAGES_TOTAL = 64
 BOILERPLATE_HOLD_SECONDS = 30.0
+BOILERPLATE_HOLD_QUIET_SECONDS = 2.0
 BOILERPLATE_SAVE_SECONDS = 60.0
 # Per-site rules for known boilerplate (XPath pruned before extraction, patterns dropped after).
 BOILERPLATE_RULES_FILE = str(

@@ -11,7 +11,7 @@ from scrapy.utils.misc import build_from_crawler
 
 from crawler.items import ArticleItem, PageItem
 from pipelines.core.store import StoreError
-from pipelines.extraction import ExtractionPipeline, NoArticleText
+from pipelines.extraction import ExtractionPipeline, NoArticleText, NotAnArticle
 from pipelines.neardup import AlreadyStored, LaterCopy, NearDuplicatePipeline, new_cluster_id
 from pipelines.storage import StoragePipeline
 from tests.conftest import project_crawler, stored_articles
@@ -146,24 +146,29 @@ def test_extraction_runs_in_worker_processes(newsroom):
     crawler = project_crawler(EXTRACT_WORKERS=1)
     stage = build_from_crawler(ExtractionPipeline, crawler)
     target = newsroom.articles[0]
-    html = newsroom.pages[target.host][target.url.split(target.host, 1)[1]].body.decode()
+
+    def page(url: str, body: bytes) -> PageItem:
+        return PageItem(url=url, site=url.split("/")[2], body=body, encoding="utf-8", fetched_at="x")
+
+    article_page = page(target.url, newsroom.pages[target.host][target.url.split(target.host, 1)[1]].body)
+    front = page(f"http://{target.host}/", newsroom.pages[target.host]["/"].body)
+    # marked up as an article, but with no text to speak of (a video page, say)
+    empty = page(
+        f"http://{target.host}/2026/01/01/empty-story",
+        b'<html><head><meta property="og:type" content="article"><script type="application/ld+json">'
+        b'{"@type": "NewsArticle"}</script></head><body><p>Watch.</p></body></html>',
+    )
 
     async def run():
         await stage.open_spider()
         try:
-            page = PageItem(
-                url=target.url, site=target.host, html=html, fetched_at="2026-11-26T00:00:00+00:00"
-            )
-            empty = PageItem(
-                url="http://a.test/x", site="a.test", html="<html><body></body></html>", fetched_at="x"
-            )
-            return await stage.process_item(page), await asyncio.gather(
-                stage.process_item(empty), return_exceptions=True
-            )
+            pages = (article_page, front, empty)
+            return await asyncio.gather(*(stage.process_item(p) for p in pages), return_exceptions=True)
         finally:
             await stage.close_spider()
 
-    item, [dropped] = asyncio.run(run())
+    item, listing, nothing = asyncio.run(run())
     assert isinstance(item, ArticleItem) and item["title"] == target.headline
-    assert isinstance(dropped, NoArticleText)
-    assert crawler.stats.get_value("extract/no_text") == 1
+    assert len(item["word_hashes"]) == len(item["text"].split("\n\n"))
+    assert isinstance(listing, NotAnArticle) and isinstance(nothing, NoArticleText)
+    assert crawler.stats.get_value("extract/not_article") == 1

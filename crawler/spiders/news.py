@@ -5,10 +5,11 @@
 
 Each start URL may be a home or section page (links followed within its host, NEWS_FOLLOW_DEPTH
 deep), an RSS or Atom feed, or a sitemap (index and news sitemaps too); the kind is read from the
-response. Only pages judged to be articles become items; extraction and everything after it
-happens in the item pipelines.
+response. Every HTML page becomes a raw PageItem; the extraction stage judges whether it is an
+article (crawler.pages.judge_article) in a worker process, so that fronts, section and tag pages
+are never stored, and the spider never parses a page it does not follow links from.
 
-Settings: NEWS_FOLLOW_DEPTH, NEWS_ARTICLE_MIN_WORDS.
+Settings: NEWS_FOLLOW_DEPTH.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.items import PageItem
-from crawler.pages import PageKind, feed_links, judge_article, sniff_kind
+from crawler.pages import PageKind, feed_links, sniff_kind
 from crawler.sources import Source, load_sources
 
 
@@ -45,7 +46,6 @@ class NewsSpider(Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.follow_depth = settings.getint("NEWS_FOLLOW_DEPTH")
-        spider.article_min_words = settings.getint("NEWS_ARTICLE_MIN_WORDS")
         spider.max_sitemap_size = settings.getint("DOWNLOAD_MAXSIZE")
         # A bad sources file raises here, before anything is fetched, and the run exits non-zero.
         spider.sources = load_sources(spider._start_urls_arg, spider._sources_arg, spider.follow_depth)
@@ -80,14 +80,7 @@ class NewsSpider(Spider):
         yield from self._follow(response, locations, hops_left=0)
 
     def _parse_html(self, response: TextResponse) -> Iterator[Request | PageItem]:
-        tree = response.selector.root
-        verdict = judge_article(tree, response.url, self.article_min_words)
-        if verdict.is_article:
-            self.crawler.stats.inc_value("news/articles_found")
-            yield self._page_item(response)
-        else:
-            self.crawler.stats.inc_value("news/not_article")
-            self.logger.debug("not an article: %s (%s)", response.url, "; ".join(verdict.reasons))
+        yield self._page_item(response)
         hops_left = response.meta.get("hops_left", 0)
         if hops_left > 0:
             host = urlsplit(response.url).hostname
@@ -110,7 +103,8 @@ class NewsSpider(Spider):
             url=response.url,
             request_url=redirects[0],
             site=urlsplit(response.url).hostname,
-            html=response.text,
+            body=response.body,
+            encoding=response.encoding,
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             declared_language=language,
         )

@@ -18,8 +18,9 @@ import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
-from crawler.pages import json_ld_objects
+from crawler.pages import json_ld_objects, judge_article
 
+from .signatures import word_hashes
 from .text import join_paragraphs, normalize_text, paragraphs, words
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,39 @@ class ExtractOptions:
     favor_precision: bool = True
     min_words: int = 10
     prune_xpath: tuple[str, ...] = ()
+    article_min_words: int = 150  # NEWS_ARTICLE_MIN_WORDS, for pages without article markup
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """What one fetched HTML page turned out to be."""
+
+    outcome: str  # "article", "not_article" (a front, section, tag page...), "no_text", "unparseable"
+    fields: dict[str, Any] | None = None
+    reasons: tuple[str, ...] = ()
+
+
+def process_page(
+    body: bytes, encoding: str, url: str, declared_language: str | None, options: ExtractOptions
+) -> PageResult:
+    """Decode, parse once, judge whether the page is an article, and extract it if so.
+
+    Runs in an extraction worker: decoding, parsing and judging cost as much CPU again as the
+    extraction of a small page, so none of it stays in the crawling process. The fields include
+    `word_hashes`, one array per paragraph of `text`, for the near-duplicate signature.
+    """
+    html = body.decode(encoding, errors="replace")
+    tree = load_html(html)
+    if tree is None:
+        return PageResult("unparseable")
+    verdict = judge_article(tree, url, options.article_min_words)
+    if not verdict.is_article:
+        return PageResult("not_article", reasons=verdict.reasons)
+    fields = _extract_fields(tree, url, declared_language, options)
+    if fields is None:
+        return PageResult("no_text", reasons=verdict.reasons)
+    fields["word_hashes"] = [word_hashes(part) for part in paragraphs(fields["text"])]
+    return PageResult("article", fields, verdict.reasons)
 
 
 def extract_article(
@@ -60,6 +94,12 @@ def extract_article(
     tree = load_html(html)
     if tree is None:
         return None
+    return _extract_fields(tree, url, declared_language, options)
+
+
+def _extract_fields(
+    tree: HtmlElement, url: str, declared_language: str | None, options: ExtractOptions
+) -> dict[str, Any] | None:
     page = PageMetadata.read(tree, url)
     document = trafilatura.bare_extraction(
         tree,

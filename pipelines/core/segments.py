@@ -61,6 +61,7 @@ class SiteSegments:
         self.min_share = min_share
         self.warmup_stories = warmup_stories
         self.stories = 0  # distinct stories observed
+        self.pages_since_new_story = 0
         self.segments: dict[str, SegmentCount] = {}
         self._story_sizes: OrderedDict[int, int] = OrderedDict()  # story number -> own segments
 
@@ -68,6 +69,11 @@ class SiteSegments:
     def warm(self) -> bool:
         """Enough stories seen for the site's template to be known."""
         return self.stories >= self.warmup_stories
+
+    @property
+    def stalled(self) -> bool:
+        """The latest pages brought no new story: waiting for more is unlikely to help."""
+        return self.pages_since_new_story >= self.warmup_stories
 
     def is_boilerplate(self, key: str) -> bool:
         count = self.segments.get(key)
@@ -87,6 +93,9 @@ class SiteSegments:
         if story is None:
             self.stories += 1
             story = self.stories
+            self.pages_since_new_story = 0
+        else:
+            self.pages_since_new_story += 1
         self._story_sizes[story] = max(len(own), self._story_sizes.get(story, 0))
         self._story_sizes.move_to_end(story)
         while len(self._story_sizes) > STORY_WINDOW:

@@ -49,10 +49,11 @@ def shingles_from_bytes(data: bytes) -> np.ndarray:
 class Signer:
     """Builds signatures: normalised words, *shingle_size*-word shingles, *num_perm* permutations.
 
-    Each word is hashed once (xxHash32) and the hash of a shingle is a position-weighted sum of its
-    word hashes, computed for all shingles at once with numpy; hashing every joined shingle string
-    in Python costs about three times as much. The shingle hashes feed datasketch's
-    `MinHash.update_batch`, which applies the permutations as one matrix operation.
+    Each word is hashed once (xxHash32, `word_hashes`) and the hash of a shingle is a
+    position-weighted sum of its word hashes, computed for all shingles at once with numpy; hashing
+    every joined shingle string in Python costs about three times as much. The unique shingle
+    hashes feed datasketch's `MinHash.update_batch`, which applies the permutations as one matrix
+    operation.
     """
 
     def __init__(self, num_perm: int = 128, shingle_size: int = 5, seed: int = 1) -> None:
@@ -76,26 +77,24 @@ class Signer:
             f"minhash-{SCHEME}-xxh32-words/perm={self.num_perm}/shingle={self.shingle_size}/seed={self._seed}"
         )
 
-    def shingle_hashes(self, text: str) -> np.ndarray:
-        """Return the 32-bit hashes of the word shingles of *text* (with repeats)."""
-        tokens = words(text)
-        if not tokens:
+    def shingle_hashes(self, hashes: np.ndarray) -> np.ndarray:
+        """The 32-bit hashes of the word shingles, from the text's word hashes (with repeats)."""
+        if len(hashes) == 0:
             return np.empty(0, dtype=np.uint32)
-        word_hashes = np.fromiter(
-            (xxhash.xxh32_intdigest(token.encode()) for token in tokens),
-            dtype=np.uint64,
-            count=len(tokens),
-        )
-        size = min(self.shingle_size, len(tokens))
-        count = len(tokens) - size + 1
-        combined = word_hashes[0:count] * self._weights[0]
+        size = min(self.shingle_size, len(hashes))
+        count = len(hashes) - size + 1
+        combined = hashes[0:count] * self._weights[0]
         for position in range(1, size):
-            combined += word_hashes[position : position + count] * self._weights[position]
+            combined += hashes[position : position + count] * self._weights[position]
         return (combined >> np.uint64(32)).astype(np.uint32)
 
     def sign(self, text: str) -> Signature:
         """Return the signature of *text*; an empty text has an empty shingle set."""
-        hashes = self.shingle_hashes(text)
+        return self.sign_words(word_hashes(text))
+
+    def sign_words(self, hashes: np.ndarray) -> Signature:
+        """Return the signature of a text given its word hashes (see `word_hashes`)."""
+        unique = np.unique(self.shingle_hashes(hashes))
         minhash = MinHash(
             num_perm=self.num_perm,
             seed=self._seed,
@@ -103,8 +102,7 @@ class Signer:
             permutations=self._permutations,
             scheme=SCHEME,
         )
-        minhash.update_batch(hashes)
-        unique = np.unique(hashes)
+        minhash.update_batch(unique)
         return Signature(minhash.hashvalues.astype(np.uint32), int(unique.size), unique)
 
     def minhash(self, signature: Signature) -> MinHash:
@@ -115,6 +113,18 @@ class Signer:
             permutations=self._permutations,
             scheme=SCHEME,
         )
+
+
+def word_hashes(text: str) -> np.ndarray:
+    """The 32-bit xxHash of each normalised word of *text*, in order, as uint64 for shingling.
+
+    Word hashes of consecutive paragraphs concatenate to the word hashes of the joined text, so
+    they can be computed where the text is extracted and shingled after boilerplate removal.
+    """
+    tokens = words(text)
+    return np.fromiter(
+        (xxhash.xxh32_intdigest(token.encode()) for token in tokens), dtype=np.uint64, count=len(tokens)
+    )
 
 
 def _already_hashed(value: np.uint32) -> np.uint32:

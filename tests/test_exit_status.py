@@ -1,0 +1,41 @@
+"""`scrapy crawl news` tells cron whether the run worked."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.commands.crawl import EXIT_FAILED, EXIT_NOT_STARTED, EXIT_OK, exit_status
+from tests.conftest import project_crawler
+from tests.newsroom.demo import crawl
+
+
+def test_an_unwritable_data_dir_fails_before_crawling(tmp_path):
+    (tmp_path / "file").write_text("x")
+    result = crawl(["http://127.0.0.1:9/"], tmp_path / "file" / "data", {})
+    assert result.returncode == EXIT_NOT_STARTED
+    assert "set DATA_DIR to a writable directory" in result.stderr
+
+
+def test_no_start_urls_fails_with_a_clear_message(tmp_path):
+    result = crawl([], tmp_path, {})
+    assert result.returncode == EXIT_NOT_STARTED
+    assert "nothing to crawl" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("bootstrap_failed", "reason", "failed", "status"),
+    [
+        (False, "finished", None, EXIT_OK),
+        (False, "closespider_itemcount", None, EXIT_OK),
+        (False, "shutdown", None, EXIT_FAILED),
+        (False, "finished", True, EXIT_FAILED),
+        (True, None, None, EXIT_NOT_STARTED),
+    ],
+)
+def test_exit_status_from_the_outcome(bootstrap_failed, reason, failed, status):
+    crawler = project_crawler()
+    if reason:
+        crawler.stats.set_value("finish_reason", reason)
+    if failed:
+        crawler.stats.set_value("run/failed", True)
+    assert exit_status(crawler, bootstrap_failed) == status
