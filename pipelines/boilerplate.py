@@ -36,7 +36,7 @@ from scrapy.statscollectors import StatsCollector
 from crawler.items import ArticleItem
 from pipelines import require_asyncio
 from pipelines.core.rules import Rules, RulesError, load_rules
-from pipelines.core.segments import SiteSegments, segment_key
+from pipelines.core.segments import SiteSegments, paragraph_key, segment_key
 from pipelines.core.store import SegmentStatsStore, open_segment_store
 from pipelines.core.text import join_paragraphs, paragraphs, words
 
@@ -139,7 +139,11 @@ class BoilerplatePipeline:
         site = self._site(site_name)
         self._last_arrival = time.monotonic()
         parts = paragraphs(article["text"])
-        keys = [segment_key(p) for p in parts]
+        hashes = article.get("word_hashes")
+        if hashes is not None and len(hashes) == len(parts):
+            keys = [segment_key(h) for h in hashes]
+        else:
+            keys = [paragraph_key(p) for p in parts]
         _, learned = site.observe(keys)
         self._dirty.add(site_name)
         if learned:
@@ -155,7 +159,6 @@ class BoilerplatePipeline:
         if not all(keep):
             text = join_paragraphs([part for part, kept in zip(parts, keep) if kept])
             article.update(text=text, word_count=len(words(text)))
-            hashes = article.get("word_hashes")
             if hashes is not None and len(hashes) == len(parts):
                 article["word_hashes"] = [h for h, kept in zip(hashes, keep) if kept]
             else:
@@ -240,7 +243,7 @@ class BoilerplatePipeline:
         if not stored:
             return
         for position, (url, parts) in enumerate(stored):
-            keys = [segment_key(p) for p in parts]
+            keys = [paragraph_key(p) for p in parts]
             if not learned.intersection(keys):
                 continue
             kept = [part for part, keep in zip(parts, self._keep(site_name, parts, keys)) if keep]
