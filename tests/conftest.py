@@ -16,7 +16,7 @@ from tests.newsroom.server import NewsroomServer
 
 # Six publishers, own stories, wire stories republished by 2-4 of them, briefs, and stories
 # that quote paragraphs of a wire story without being a copy of it.
-TEST_PLAN = Plan(own_stories=5, wire_stories=6, briefs=3, quote_sharing=2)
+TEST_PLAN = Plan(own_stories=8, wire_stories=6, briefs=3, quote_sharing=2)
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime
 
+from bench.articlebench import score
+from pipelines.core.extract import extract_article
 from tests.conftest import read_jsonl, run_crawl, stored_articles
 from tests.newsroom.build import with_new_copy
 from tests.newsroom.server import NewsroomServer
+from tests.newsroom.sites import ALL_SITES
 
 INTERFACE_FIELDS = {
     "url",
@@ -86,6 +89,25 @@ def test_no_template_boilerplate_is_left_in_text(first_crawl, newsroom):
         if line in stored[url]["text"]
     ]
     assert left == []
+
+
+def test_body_recall_stays_within_two_percent_of_trafilatura_alone(first_crawl, newsroom):
+    stored = stored_articles(first_crawl)
+    alone = {}
+    for article in newsroom.articles:
+        html = newsroom.pages[article.host][article.url.split(article.host, 1)[1]].body.decode()
+        alone[article.url] = extract_article(html, article.url)["text"]
+    truth = {a.url: "\n\n".join(a.paragraphs) for a in newsroom.articles}
+    with_stage = score((truth[url], stored[url]["text"]) for url in truth)
+    trafilatura_alone = score((truth[url], alone[url]) for url in truth)
+    assert with_stage.recall >= 0.98 * trafilatura_alone.recall
+    assert with_stage.precision > trafilatura_alone.precision  # the boilerplate is gone
+
+
+def test_every_site_has_ten_stories_and_four_kinds_of_boilerplate(newsroom):
+    per_site = Counter(a.host for a in newsroom.articles)
+    assert len(per_site) >= 6 and min(per_site.values()) >= 10
+    assert all(len({b.kind for b in site.boilerplate}) >= 4 for site in ALL_SITES)
 
 
 def test_story_text_is_kept(first_crawl, newsroom):
