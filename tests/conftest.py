@@ -8,7 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
 
+from pipelines.neardup import NearDuplicatePipeline
+from pipelines.storage import StoragePipeline
+from settings import base
 from tests.newsroom.build import Plan, build_newsroom
 from tests.newsroom.demo import crawl
 from tests.newsroom.model import Newsroom
@@ -16,6 +21,8 @@ from tests.newsroom.server import NewsroomServer
 
 # Six publishers, own stories, wire stories republished by 2-4 of them, briefs, and stories
 # that quote paragraphs of a wire story without being a copy of it.
+ROOT = Path(__file__).resolve().parents[1]
+
 TEST_PLAN = Plan(own_stories=8, wire_stories=6, briefs=3, quote_sharing=2)
 
 
@@ -61,9 +68,30 @@ def first_crawl(newsroom_server: NewsroomServer, tmp_path_factory: pytest.TempPa
 
 def project_crawler(**overrides):
     """A Crawler with this project's settings (settings/base.py) and *overrides*."""
-    from scrapy.utils.test import get_crawler
-
-    from settings import base
-
     values = {name: getattr(base, name) for name in dir(base) if name.isupper()}
     return get_crawler(settings_dict={**values, **overrides})
+
+
+class Stages:
+    """Near-duplicate and storage stages over one DATA_DIR, run like Scrapy runs them."""
+
+    def __init__(self, data_dir, **settings) -> None:
+        crawler = project_crawler(DATA_DIR=str(data_dir), **settings)
+        self.crawler = crawler
+        self.neardup = build_from_crawler(NearDuplicatePipeline, crawler)
+        self.storage = build_from_crawler(StoragePipeline, crawler)
+
+    async def run(self, items):
+        await self.neardup.open_spider()
+        results = []
+        for item in items:
+            try:
+                item = await self.neardup.process_item(item)
+                item = await self.storage.process_item(item)
+                self.neardup.item_done(item)
+                results.append(item)
+            except Exception as exc:  # drops are results too
+                results.append(exc)
+        await self.storage.close_spider()
+        await self.neardup.close_spider()
+        return results

@@ -13,8 +13,7 @@ from crawler.items import ArticleItem, PageItem
 from pipelines.core.store import StoreError
 from pipelines.extraction import ExtractionPipeline, NoArticleText, NotAnArticle
 from pipelines.neardup import AlreadyStored, LaterCopy, NearDuplicatePipeline, new_cluster_id
-from pipelines.storage import StoragePipeline
-from tests.conftest import project_crawler, stored_articles
+from tests.conftest import Stages, project_crawler, stored_articles
 from tests.newsroom import edits
 from tests.newsroom.stories import load_stories
 
@@ -33,31 +32,6 @@ def article(url: str, paragraphs) -> ArticleItem:
         word_count=len(text.split()),
         fetched_at="2026-11-26T00:00:00+00:00",
     )
-
-
-class Stages:
-    """Near-duplicate and storage stages over one DATA_DIR, run like Scrapy runs them."""
-
-    def __init__(self, data_dir, **settings) -> None:
-        crawler = project_crawler(DATA_DIR=str(data_dir), **settings)
-        self.crawler = crawler
-        self.neardup = build_from_crawler(NearDuplicatePipeline, crawler)
-        self.storage = build_from_crawler(StoragePipeline, crawler)
-
-    async def run(self, items):
-        await self.neardup.open_spider()
-        results = []
-        for item in items:
-            try:
-                item = await self.neardup.process_item(item)
-                item = await self.storage.process_item(item)
-                self.neardup.item_done(item)
-                results.append(item)
-            except Exception as exc:  # drops are results too
-                results.append(exc)
-        await self.storage.close_spider()
-        await self.neardup.close_spider()
-        return results
 
 
 def test_copies_are_tagged_and_distinct_stories_are_not(tmp_path):

@@ -122,7 +122,9 @@ def _extract_fields(
     if not (page.headline and page.published):
         fallback = extract_metadata(tree, url)
     site_names = [name for name in (page.site_name, fallback.sitename if fallback else None) if name]
-    title = clean_title(page.headline or (fallback.title if fallback else None) or page.h1 or "", site_names, url)
+    title = clean_title(
+        page.headline or (fallback.title if fallback else None) or page.h1 or "", site_names, url
+    )
     parts = paragraphs(document.text)
     # trafilatura keeps an <h1> that sits inside the article container: the headline is not body text.
     headlines = {normalize_text(t) for t in (title, page.headline, page.h1) if t}

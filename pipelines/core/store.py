@@ -51,6 +51,16 @@ class StoredCopy:
     signature: Signature
 
 
+@dataclass(frozen=True)
+class ClusterMember:
+    url: str
+    site: str
+    title: str | None
+    cluster_id: str
+    duplicate_of: str | None
+    similarity: float | None
+
+
 class ArticleStore(ABC):
     """Stored articles with their signatures; each article and its signature are written together."""
 
@@ -76,6 +86,10 @@ class ArticleStore(ABC):
     @abstractmethod
     def articles(self) -> Iterator[dict[str, Any]]:
         """Yield every stored article as a dict of ARTICLE_COLUMNS, oldest first."""
+
+    @abstractmethod
+    def cluster_members(self) -> Iterator[ClusterMember]:
+        """Yield every stored article's place in its story's cluster, oldest first."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -119,8 +133,10 @@ class SQLiteArticleStore(ArticleStore):
         );
     """
 
-    def __init__(self, path: Path, signature_scheme: str) -> None:
+    def __init__(self, path: Path, signature_scheme: str, create: bool = True) -> None:
         self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(f"there is no article store at {self.path}; check DATA_DIR")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # The connection is used from one writer thread at a time, never concurrently.
@@ -227,6 +243,13 @@ class SQLiteArticleStore(ArticleStore):
             article["authors"] = json.loads(article["authors"])
             yield article
 
+    def cluster_members(self) -> Iterator[ClusterMember]:
+        rows = self._db.execute(
+            "SELECT url, site, title, cluster_id, duplicate_of, similarity FROM articles ORDER BY id"
+        )
+        for row in rows:
+            yield ClusterMember(*row)
+
     def close(self) -> None:
         self._db.close()
 
@@ -287,8 +310,10 @@ def open_segment_store(backend: str, data_dir: str | Path) -> SegmentStatsStore:
     raise StoreError(f"unknown STORAGE_BACKEND {backend!r}; use 'sqlite'")
 
 
-def open_store(backend: str, data_dir: str | Path, signature_scheme: str) -> ArticleStore:
-    """Open the article store named by STORAGE_BACKEND under DATA_DIR."""
+def open_store(
+    backend: str, data_dir: str | Path, signature_scheme: str, create: bool = True
+) -> ArticleStore:
+    """Open the article store named by STORAGE_BACKEND under DATA_DIR (creating it unless *create* is off)."""
     if backend == "sqlite":
-        return SQLiteArticleStore(Path(data_dir) / "articles.sqlite3", signature_scheme)
+        return SQLiteArticleStore(Path(data_dir) / "articles.sqlite3", signature_scheme, create)
     raise StoreError(f"unknown STORAGE_BACKEND {backend!r}; use 'sqlite'")

@@ -29,6 +29,8 @@ from .stories import Story, load_stories
 
 TAGS = ("Politics", "Economy", "Technology", "Health", "Sport", "Culture", "Climate", "Courts")
 COPY_EDITS = ("dateline", "trim", "editor_note", "local_paragraph", "update", "typography", "entities")
+# Edits beyond the benchmark's list, for checking that detection does not depend on it.
+OTHER_EDITS = ("reword", "reorder")
 NEWEST = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
 HTML = "text/html; charset=utf-8"
 
@@ -132,9 +134,9 @@ def build_newsroom(
     for number in range(plan.quote_sharing):
         quoted_story, original = wire[number % len(wire)]
         other = next(supply)
-        quotes = rng.sample(quoted_story.paragraphs[1:], min(3, len(quoted_story.paragraphs) - 1))[
-            : rng.randint(2, 3)
-        ]
+        quotes = quoted_paragraphs(quoted_story, other, rng)
+        if not quotes:
+            continue
         paragraphs = list(other.paragraphs)
         for quote in quotes:
             paragraphs.insert(rng.randrange(1, len(paragraphs)), quote)
@@ -168,6 +170,22 @@ def with_new_copy(
     return render_newsroom([*newsroom.articles, page], sites, rng), page
 
 
+def quoted_paragraphs(quoted: Story, other: Story, rng: random.Random) -> list[str]:
+    """Two or three paragraphs of *quoted* that make up 20-40% of the shorter of the two stories
+    once *other* quotes them: different stories about one event, not a copy. Empty if none fit."""
+    candidates = list(quoted.paragraphs[1:])
+    other_words = other.words
+    for _ in range(50):
+        count = rng.randint(2, 3)
+        if len(candidates) < count:
+            return []
+        chosen = rng.sample(candidates, count)
+        shared = sum(len(p.split()) for p in chosen)
+        if 0.2 <= shared / min(quoted.words, other_words + shared) <= 0.4:
+            return chosen
+    return []
+
+
 def apply_edits(
     paragraphs: list[str], kinds: tuple[str, ...], rng: random.Random, fresh: list[str]
 ) -> list[str]:
@@ -192,6 +210,10 @@ def apply_edits(
         paragraphs = ed.add_local_paragraph(paragraphs, rng)
     if "editor_note" in kinds:
         paragraphs = ed.add_editor_note(paragraphs, rng)
+    if "reword" in kinds:
+        paragraphs = ed.reword(paragraphs, rng)
+    if "reorder" in kinds:
+        paragraphs = ed.reorder(paragraphs, rng)
     if "typography" in kinds:
         paragraphs = ed.retypeset(paragraphs, rng)
     return paragraphs

@@ -130,3 +130,44 @@ def retypeset(paragraphs: list[str], rng: random.Random) -> list[str]:
             paragraph = paragraph.replace(" ", "\u00a0", 3)
         result.append(paragraph)
     return result
+
+
+_REWORDINGS = (
+    (" said ", " told reporters "),
+    (" says ", " said "),
+    (" percent", " per cent"),
+    (" but ", " however "),
+    (" also ", " "),
+    (" about ", " around "),
+    (" because ", " as "),
+    (" However, ", " But "),
+    (" more than ", " over "),
+    (" announced ", " unveiled "),
+    (" people ", " residents "),
+    ("ize", "ise"),
+    (" color", " colour"),
+    (" center", " centre"),
+    (" the ", " this "),
+)
+
+
+def reword(paragraphs: list[str], rng: random.Random) -> list[str]:
+    """A light copy-edit: a few words changed in most paragraphs (house style, synonyms)."""
+    result = []
+    for paragraph in paragraphs:
+        for old, new in rng.sample(_REWORDINGS, 4):
+            paragraph = paragraph.replace(old, new, 1)
+        result.append(paragraph)
+    return result
+
+
+def reorder(paragraphs: list[str], rng: random.Random) -> list[str]:
+    """Move one paragraph after the lead elsewhere, and merge two short neighbours into one."""
+    result = list(paragraphs)
+    if len(result) > 3:
+        moved = result.pop(rng.randrange(1, len(result)))
+        result.insert(rng.randrange(1, len(result)), moved)
+    if len(result) > 2:
+        at = rng.randrange(1, len(result) - 1)
+        result[at : at + 2] = [result[at] + " " + result[at + 1]]
+    return result
