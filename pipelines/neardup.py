@@ -3,7 +3,7 @@ earlier one, and tags it with the story's cluster.
 
 Settings: NEARDUP_ENABLED, NEARDUP_NUM_PERM, NEARDUP_SHINGLE_SIZE, NEARDUP_BANDS, NEARDUP_ROWS,
 NEARDUP_THRESHOLD, NEARDUP_CONTAINMENT, NEARDUP_CONTAINMENT_MIN_SHINGLES, NEARDUP_DROP_DUPLICATES,
-STORAGE_BACKEND, DATA_DIR.
+NEARDUP_WINDOW_DAYS, STORAGE_BACKEND, DATA_DIR.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import hashlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,8 @@ from pipelines.core.store import ArticleStore, open_store
 
 logger = logging.getLogger(__name__)
 
+EPOCH = date(1970, 1, 1)
+
 
 class LaterCopy(DropItem):
     """A later copy of a stored story, dropped because NEARDUP_DROP_DUPLICATES is on."""
@@ -44,6 +47,27 @@ class AlreadyStored(DropItem):
 def new_cluster_id(url: str) -> str:
     """A story's cluster id, derived from its first copy's URL so it never changes."""
     return hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
+
+
+def today() -> int:
+    return (datetime.now(UTC).date() - EPOCH).days
+
+
+def window_day(published: str | None, fetched_at: str) -> int:
+    """The day an article counts from in the near-duplicate window: its publication date when the
+    page gives a plausible one (not after the fetch), else the day it was fetched."""
+    fetched = _day(fetched_at)
+    day = _day(published) if published else None
+    if fetched is None:
+        fetched = today()
+    return day if day is not None and day <= fetched + 1 else fetched
+
+
+def _day(value: str | None) -> int | None:
+    try:
+        return (date.fromisoformat(str(value)[:10]) - EPOCH).days
+    except ValueError:
+        return None
 
 
 def build_signer(settings: BaseSettings) -> Signer:
@@ -78,7 +102,12 @@ class NearDuplicatePipeline:
         index: SignatureIndex,
         store: ArticleStore,
         drop_duplicates: bool = False,
+        window_days: int = 30,
     ) -> None:
+        if window_days < 1:
+            raise ValueError("NEARDUP_WINDOW_DAYS must be at least 1")
+        self.window_days = window_days
+        self._added = 0
         self.stats = stats
         self.signer = signer
         self.index = index
@@ -101,7 +130,14 @@ class NearDuplicatePipeline:
         except ValueError as exc:
             raise NotConfigured(f"near-duplicate settings are invalid: {exc}") from exc
         store = open_store(settings.get("STORAGE_BACKEND"), settings.get("DATA_DIR"), signer.scheme)
-        pipeline = cls(crawler.stats, signer, index, store, settings.getbool("NEARDUP_DROP_DUPLICATES"))
+        pipeline = cls(
+            crawler.stats,
+            signer,
+            index,
+            store,
+            settings.getbool("NEARDUP_DROP_DUPLICATES"),
+            settings.getint("NEARDUP_WINDOW_DAYS"),
+        )
         crawler.signals.connect(pipeline.item_done, signal=signals.item_scraped)
         crawler.signals.connect(pipeline.item_done, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
@@ -110,17 +146,21 @@ class NearDuplicatePipeline:
 
     async def open_spider(self) -> None:
         started = time.perf_counter()
-        copies = await asyncio.get_running_loop().run_in_executor(self._reader, self._load)
-        self.index.add_many(copies)
+        loop = asyncio.get_running_loop()
+        rows = await loop.run_in_executor(self._reader, self.store.index_rows, self._window_start())
+        self.index.load(
+            rows.urls, rows.cluster_ids, rows.first_urls, rows.matrix, rows.shingle_counts, rows.window_days
+        )
         logger.info(
-            "near-duplicate index loaded: %d stored signatures in %.2f s",
+            "near-duplicate index loaded: %d stored signatures from the last %d days in %.2f s",
             len(self.index),
+            self.window_days,
             time.perf_counter() - started,
         )
         self.stats.set_value("neardup/index_loaded", len(self.index))
 
-    def _load(self) -> list[IndexedCopy]:
-        return [IndexedCopy(c.url, c.cluster_id, c.first_url, c.signature) for c in self.store.copies()]
+    def _window_start(self) -> int:
+        return today() - self.window_days
 
     async def close_spider(self) -> None:
         self._reader.shutdown(wait=True)
@@ -153,9 +193,17 @@ class NearDuplicatePipeline:
                 logger.debug("%s repeats %s (similarity %.2f)", url, copy.url, similarity)
                 if self.drop_duplicates:
                     raise LaterCopy(f"later copy of {first_url}: {url}")
-            self.index.add(IndexedCopy(url, cluster_id, first_url, signature))
-            self._in_flight[url] = signature.shingles  # type: ignore[assignment]
+            day = window_day(article.get("published"), article["fetched_at"])
+            if day >= self._window_start():
+                self.index.add(IndexedCopy(url, cluster_id, first_url, signature), day)
+                self._in_flight[url] = signature.shingles  # type: ignore[assignment]
+                self._added += 1
+                if self._added % 1000 == 0:  # a crawl running for days keeps its index to the window
+                    self.stats.inc_value("neardup/expired", self.index.expire(self._window_start()))
+            else:
+                self.stats.inc_value("neardup/outside_window")
         article["signature"] = signature
+        article["window_day"] = day
         return item
 
     async def _best_match(self, signature: Signature) -> tuple[IndexedCopy, float] | None:

@@ -20,7 +20,7 @@ from pipelines import require_asyncio
 from pipelines.boilerplate import article_recleaned
 from pipelines.core.signatures import Signer
 from pipelines.core.store import ARTICLE_COLUMNS, ArticleStore, open_store
-from pipelines.neardup import AlreadyStored, build_signer, new_cluster_id
+from pipelines.neardup import AlreadyStored, build_signer, new_cluster_id, window_day
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +74,15 @@ class StoragePipeline:
             article.update(cluster_id=new_cluster_id(article["url"]), duplicate_of=None, similarity=None)
         record = {column: article.get(column) for column in ARTICLE_COLUMNS}
         loop = asyncio.get_running_loop()
-        stored = await loop.run_in_executor(self._writer, self.store.add, record, signature)
+        day = article.get("window_day")
+        if day is None:
+            day = window_day(article.get("published"), article["fetched_at"])
+        stored = await loop.run_in_executor(self._writer, self.store.add, record, signature, day)
         if not stored:
             self.stats.inc_value("storage/already_stored")
             raise AlreadyStored(f"already stored: {article['url']}")
         # Kept until stored, so that a failed write lets the near-duplicate stage forget it.
         del article["signature"]
+        article.pop("window_day", None)
         self.stats.inc_value("storage/stored")
         return item

@@ -114,6 +114,9 @@ NEARDUP_SHINGLE_SIZE = 5
 NEARDUP_THRESHOLD = 0.5
 NEARDUP_CONTAINMENT = 0.5
 NEARDUP_CONTAINMENT_MIN_SHINGLES = 20
+# Signatures of articles older than this (by publication date, else fetch date) leave the index,
+# so memory and start-up stay flat however long the archive grows.
+NEARDUP_WINDOW_DAYS = 30
 # By default every copy is stored and tagged; True drops (neither stores nor exports) later copies.
 NEARDUP_DROP_DUPLICATES = False
 

@@ -23,12 +23,13 @@ def copy_of(signer: Signer, url: str, text: str, cluster: str | None = None) -> 
 def test_a_trimmed_copy_is_a_candidate_and_confirmed_exactly(signer):
     story = load_stories()[3]
     index = SignatureIndex()
-    index.add(copy_of(signer, "http://a/1", "\n\n".join(story.paragraphs)))
+    original = copy_of(signer, "http://a/1", "\n\n".join(story.paragraphs))
+    index.add(original)
     trimmed = edits.trim_ending(list(story.paragraphs), random.Random(1), 0.5, 0.5)
     signature = signer.sign("\n\n".join(trimmed))
     candidates = index.candidates(signature)
     assert [c.copy.url for c in candidates] == ["http://a/1"]
-    stored = index.get("http://a/1").signature.shingles
+    stored = original.signature.shingles  # the index keeps signatures only; exact sets stay in the store
     same, similarity, contained = index.rule.judge_exact(signature.shingles, stored)
     assert same and similarity < 0.7 and contained > 0.95
 
@@ -105,3 +106,14 @@ def test_exact_rule_separates_quoted_paragraphs_from_copies(signer):
     assert not same and contained < 0.5
     kept_half = signer.sign(" ".join(edits.trim_ending(original, random.Random(2), 0.5, 0.5)))
     assert rule.judge_exact(a.shingles, kept_half.shingles)[0]
+
+
+def test_expire_removes_copies_dated_before_the_window(signer):
+    stories = load_stories()
+    index = SignatureIndex()
+    for day, story in enumerate(stories[:10]):
+        index.add(copy_of(signer, f"http://a/{day}", " ".join(story.paragraphs)), day=100 + day)
+    assert index.expire(105) == 5
+    assert len(index) == 5 and "http://a/4" not in index and "http://a/5" in index
+    assert not index.candidates(signer.sign(" ".join(stories[0].paragraphs)))
+    assert index.candidates(signer.sign(" ".join(stories[9].paragraphs)))

@@ -146,3 +146,20 @@ def test_extraction_runs_in_worker_processes(newsroom):
     assert len(item["word_hashes"]) == len(item["text"].split("\n\n"))
     assert isinstance(listing, NotAnArticle) and isinstance(nothing, NoArticleText)
     assert crawler.stats.get_value("extract/not_article") == 1
+
+
+def test_articles_older_than_the_window_are_matched_but_not_indexed(tmp_path):
+    from pipelines.neardup import today, window_day
+
+    stories = load_stories()
+    old = article("http://a.test/old", stories[0].paragraphs)
+    old["published"] = "2020-01-01"
+    fresh = article("http://b.test/fresh", stories[1].paragraphs)
+    asyncio.run(Stages(tmp_path).run([old, fresh]))
+    stages = Stages(tmp_path)
+    asyncio.run(stages.neardup.open_spider())
+    assert "http://b.test/fresh" in stages.neardup.index and "http://a.test/old" not in stages.neardup.index
+    assert window_day("2020-01-01", "2026-11-26T00:00:00+00:00") < today() - 30
+    assert window_day("2999-01-01", "2026-11-26T00:00:00+00:00") == window_day(None, "2026-11-26T00:00:00+00:00")
+    asyncio.run(stages.neardup.close_spider())
+    asyncio.run(stages.storage.close_spider())

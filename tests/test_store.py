@@ -31,11 +31,12 @@ def test_add_is_idempotent_on_url_and_keeps_the_signature(tmp_path):
     signer = Signer()
     store = open_store("sqlite", tmp_path, SCHEME)
     signature = signer.sign("Some story text about the news of the day.")
-    assert store.add(article("http://a/1"), signature) is True
-    assert store.add(article("http://a/1", "changed"), signature) is False
-    [copy] = list(store.copies())
-    assert copy.url == "http://a/1" and copy.first_url == "http://a/1"
-    assert np.array_equal(copy.signature.hashvalues, signature.hashvalues)
+    assert store.add(article("http://a/1"), signature, 1) is True
+    assert store.add(article("http://a/1", "changed"), signature, 1) is False
+    rows = store.index_rows(0)
+    assert rows.urls == ["http://a/1"] and rows.first_urls == ["http://a/1"]
+    assert np.array_equal(rows.matrix[0], signature.hashvalues)
+    assert store.index_rows(2).urls == []  # outside the window
     assert np.array_equal(store.shingles(["http://a/1", "http://a/2"])["http://a/1"], signature.shingles)
     [stored] = list(store.articles())
     assert stored["text"].startswith("Some story") and stored["authors"] == ["A B"]
@@ -45,14 +46,13 @@ def test_add_is_idempotent_on_url_and_keeps_the_signature(tmp_path):
 def test_data_survives_reopening_and_update_text(tmp_path):
     signer = Signer()
     store = open_store("sqlite", tmp_path, SCHEME)
-    store.add(article("http://a/1"), signer.sign("first text of the story here"))
+    store.add(article("http://a/1"), signer.sign("first text of the story here"), 1)
     store.close()
     store = open_store("sqlite", tmp_path, SCHEME)
     new = signer.sign("cleaned text")
     assert store.update_text("http://a/1", "cleaned text", 2, new)
     assert not store.update_text("http://a/none", "x", 1, new)
-    [copy] = list(store.copies())
-    assert np.array_equal(copy.signature.hashvalues, new.hashvalues)
+    assert np.array_equal(store.index_rows(0).matrix[0], new.hashvalues)
     assert next(store.articles())["text"] == "cleaned text"
     store.close()
 
@@ -62,7 +62,7 @@ def test_a_failed_write_leaves_nothing_half_stored(tmp_path):
     broken = Signer().sign("text")
     object.__setattr__(broken, "shingles", None)  # the signature row cannot be written
     with pytest.raises(AssertionError):
-        store.add(article("http://a/1"), broken)
+        store.add(article("http://a/1"), broken, 1)
     assert list(store.articles()) == []
     store.close()
 

@@ -125,9 +125,13 @@ class SignatureIndex:
         self.rows = rows
         self.rule = rule
         self._ids: dict[str, int] = {}
-        self._copies: list[IndexedCopy | None] = []
+        # Parallel columns, one row per indexed copy; a removed copy's url becomes None.
+        self._urls: list[str | None] = []
+        self._clusters: list[str] = []
+        self._firsts: list[str] = []
         self._matrix = np.zeros((1024, num_perm), dtype=np.uint32)
         self._counts = np.zeros(1024, dtype=np.int64)
+        self._days = np.zeros(1024, dtype=np.int32)  # window date, days since 1970-01-01
         self._sorted_keys = np.empty(0, dtype=np.uint64)
         self._sorted_ids = np.empty(0, dtype=np.int64)
         # Keys added since the last merge: a dict, so a query looks each of its bands up directly.
@@ -143,51 +147,102 @@ class SignatureIndex:
 
     def get(self, url: str) -> IndexedCopy | None:
         position = self._ids.get(url)
-        return None if position is None else self._copies[position]
+        return None if position is None else self._copy(position)
+
+    def _copy(self, position: int) -> IndexedCopy:
+        signature = Signature(self._matrix[position].copy(), int(self._counts[position]))
+        return IndexedCopy(self._urls[position], self._clusters[position], self._firsts[position], signature)  # type: ignore[arg-type]
 
     # --- adding and removing ------------------------------------------------------------------
 
-    def add(self, copy: IndexedCopy) -> None:
-        """Index *copy*; a URL already indexed is left as it is."""
-        self.add_many([copy])
-
-    def add_many(self, copies: list[IndexedCopy]) -> None:
-        """Index many copies at once (loading a store): one vectorised pass over their bands."""
-        unique: dict[str, IndexedCopy] = {}
-        for copy in copies:
-            unique.setdefault(copy.url, copy)  # the first copy of a URL wins
-        fresh = [c for url, c in unique.items() if url not in self._ids and c.signature.shingle_count > 0]
-        if not fresh:
+    def add(self, copy: IndexedCopy, day: int = 0) -> None:
+        """Index *copy*, dated *day* (days since 1970) for the window; a URL already indexed stays."""
+        if copy.url in self._ids or copy.signature.shingle_count == 0:
             return
-        start = len(self._copies)
-        self._reserve(start + len(fresh))
-        for offset, copy in enumerate(fresh):
-            self._ids[copy.url] = start + offset
-            self._copies.append(copy)
-        ids = np.arange(start, start + len(fresh), dtype=np.int64)
-        matrix = np.stack([c.signature.hashvalues for c in fresh])
+        self.load(
+            [copy.url],
+            [copy.cluster_id],
+            [copy.first_url],
+            copy.signature.hashvalues[np.newaxis, :],
+            np.array([copy.signature.shingle_count]),
+            np.array([day]),
+        )
+
+    def add_many(self, copies: list[IndexedCopy], day: int = 0) -> None:
+        """Index many copies dated *day* at once."""
+        if copies:
+            self.load(
+                [c.url for c in copies],
+                [c.cluster_id for c in copies],
+                [c.first_url for c in copies],
+                np.stack([c.signature.hashvalues for c in copies]),
+                np.array([c.signature.shingle_count for c in copies]),
+                np.full(len(copies), day),
+            )
+
+    def load(
+        self,
+        urls: list[str],
+        clusters: list[str],
+        firsts: list[str],
+        matrix: np.ndarray,
+        counts: np.ndarray,
+        days: np.ndarray,
+    ) -> None:
+        """Index many copies at once (loading a store): one vectorised pass over their bands.
+
+        A URL already indexed, or repeated in *urls*, keeps its first entry.
+        """
+        keep = []
+        seen = set(self._ids)
+        for row, url in enumerate(urls):
+            if url not in seen and counts[row] > 0:
+                seen.add(url)
+                keep.append(row)
+        if not keep:
+            return
+        if len(keep) < len(urls):
+            matrix, counts, days = matrix[keep], counts[keep], days[keep]
+            urls = [urls[i] for i in keep]
+            clusters = [clusters[i] for i in keep]
+            firsts = [firsts[i] for i in keep]
+        start = len(self._urls)
+        self._reserve(start + len(urls))
+        ids = np.arange(start, start + len(urls), dtype=np.int64)
+        self._ids.update(zip(urls, ids.tolist()))
+        self._urls.extend(urls)
+        self._clusters.extend(clusters)
+        self._firsts.extend(firsts)
         self._matrix[ids] = matrix
-        self._counts[ids] = [c.signature.shingle_count for c in fresh]
+        self._counts[ids] = counts
+        self._days[ids] = days
         self._add_keys(self._band_keys(matrix), ids)
 
     def remove(self, url: str) -> None:
         position = self._ids.pop(url, None)
         if position is None:
             return
-        self._copies[position] = None  # its band keys stay until the next compaction
+        self._urls[position] = None  # its band keys stay until the next compaction
         self._removed += 1
-        if self._removed > 1024 and self._removed * 4 > len(self._copies):
+        if self._removed > 1024 and self._removed * 4 > len(self._urls):
             self._compact()
 
-    def update_signature(self, url: str, signature: Signature) -> None:
-        """Replace the signature of an indexed copy (its text was cleaned again), keeping its cluster."""
-        copy = self.get(url)
-        if copy is not None:
-            self.remove(url)
-            self.add(IndexedCopy(copy.url, copy.cluster_id, copy.first_url, signature))
+    def expire(self, before_day: int) -> int:
+        """Remove the copies dated before *before_day*; returns how many left the index."""
+        used = len(self._urls)
+        old = np.nonzero(self._days[:used] < before_day)[0]
+        gone = [self._urls[i] for i in old.tolist() if self._urls[i] is not None]
+        for url in gone:
+            self.remove(url)  # type: ignore[arg-type]
+        return len(gone)
 
-    def copies(self) -> list[IndexedCopy]:
-        return [c for c in self._copies if c is not None]
+    def update_signature(self, url: str, signature: Signature) -> None:
+        """Replace the signature of an indexed copy (its text changed), keeping its cluster and date."""
+        position = self._ids.get(url)
+        if position is not None:
+            copy, day = self._copy(position), int(self._days[position])
+            self.remove(url)
+            self.add(IndexedCopy(copy.url, copy.cluster_id, copy.first_url, signature), day)
 
     # --- looking up ---------------------------------------------------------------------------
 
@@ -201,7 +256,7 @@ class SignatureIndex:
             pending = [i for key in keys.tolist() for i in self._pending.get(key, ())]
             found.append(np.array(pending, dtype=np.int64))
         ids = np.unique(np.concatenate(found))
-        ids = np.array([i for i in ids if self._copies[i] is not None], dtype=np.int64)
+        ids = np.array([i for i in ids.tolist() if self._urls[i] is not None], dtype=np.int64)
         if len(ids) == 0:
             return []
         agree = np.count_nonzero(self._matrix[ids] == signature.hashvalues, axis=1)
@@ -210,8 +265,8 @@ class SignatureIndex:
         overlap = similarity * (counts + signature.shingle_count) / (1.0 + similarity)
         containment = np.minimum(1.0, overlap / np.maximum(1, np.minimum(counts, signature.shingle_count)))
         return [
-            Candidate(self._copies[i], float(s), float(c))  # type: ignore[arg-type]
-            for i, s, c in zip(ids, similarity, containment)
+            Candidate(self._copy(i), float(s), float(c))
+            for i, s, c in zip(ids.tolist(), similarity.tolist(), containment.tolist())
         ]
 
     # --- band keys ----------------------------------------------------------------------------
@@ -267,14 +322,16 @@ class SignatureIndex:
 
     def _compact(self) -> None:
         """Drop removed copies: renumber the live ones and rebuild the band arrays."""
-        live = [c for c in self._copies if c is not None]
-        self._ids, self._copies = {}, []
-        self._matrix = np.zeros((1024, self.num_perm), dtype=np.uint32)
-        self._counts = np.zeros(1024, dtype=np.int64)
+        live = [i for i, url in enumerate(self._urls) if url is not None]
+        urls = [self._urls[i] for i in live]
+        clusters = [self._clusters[i] for i in live]
+        firsts = [self._firsts[i] for i in live]
+        matrix, counts, days = self._matrix[live], self._counts[live], self._days[live]
+        self._ids, self._urls, self._clusters, self._firsts = {}, [], [], []
         self._sorted_keys = np.empty(0, dtype=np.uint64)
         self._sorted_ids = np.empty(0, dtype=np.int64)
         self._pending, self._pending_docs, self._removed = {}, 0, 0
-        self.add_many(live)
+        self.load(urls, clusters, firsts, matrix, counts, days)  # type: ignore[arg-type]
 
     def _reserve(self, size: int) -> None:
         if size <= len(self._matrix):
@@ -284,4 +341,6 @@ class SignatureIndex:
         matrix[: len(self._matrix)] = self._matrix
         counts = np.zeros(capacity, dtype=np.int64)
         counts[: len(self._counts)] = self._counts
-        self._matrix, self._counts = matrix, counts
+        days = np.zeros(capacity, dtype=np.int32)
+        days[: len(self._days)] = self._days
+        self._matrix, self._counts, self._days = matrix, counts, days

@@ -42,13 +42,15 @@ class StoreError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class StoredCopy:
-    """What the near-duplicate index needs of one stored article."""
+class IndexRows:
+    """What the near-duplicate index needs of the stored articles in its window, column by column."""
 
-    url: str
-    cluster_id: str
-    first_url: str
-    signature: Signature
+    urls: list[str]
+    cluster_ids: list[str]
+    first_urls: list[str]
+    matrix: np.ndarray  # one MinHash signature per row
+    shingle_counts: np.ndarray
+    window_days: np.ndarray  # the date each article counts from, days since 1970-01-01
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,8 @@ class ArticleStore(ABC):
     """Stored articles with their signatures; each article and its signature are written together."""
 
     @abstractmethod
-    def add(self, article: dict[str, Any], signature: Signature) -> bool:
-        """Store *article* and its *signature* in one transaction.
+    def add(self, article: dict[str, Any], signature: Signature, window_day: int) -> bool:
+        """Store *article* and its *signature* (dated *window_day*) in one transaction.
 
         Returns False, storing nothing, when an article with the same URL is already stored.
         """
@@ -76,8 +78,8 @@ class ArticleStore(ABC):
         """Replace a stored article's text and signature (after boilerplate re-cleaning)."""
 
     @abstractmethod
-    def copies(self) -> Iterator[StoredCopy]:
-        """Yield every stored article's URL, cluster and signature, oldest first."""
+    def index_rows(self, since_day: int) -> IndexRows:
+        """The signatures dated *since_day* or later, oldest article first."""
 
     @abstractmethod
     def shingles(self, urls: list[str]) -> dict[str, np.ndarray]:
@@ -125,8 +127,10 @@ class SQLiteArticleStore(ArticleStore):
             article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
             minhash BLOB NOT NULL,
             shingle_count INTEGER NOT NULL,
-            shingles BLOB NOT NULL
+            shingles BLOB NOT NULL,
+            window_day INTEGER NOT NULL
         );
+        CREATE INDEX IF NOT EXISTS signatures_window ON signatures (window_day);
         CREATE TABLE IF NOT EXISTS settings (
             name TEXT PRIMARY KEY,
             value TEXT NOT NULL
@@ -166,7 +170,7 @@ class SQLiteArticleStore(ArticleStore):
                 "or use a new DATA_DIR"
             )
 
-    def add(self, article: dict[str, Any], signature: Signature) -> bool:
+    def add(self, article: dict[str, Any], signature: Signature, window_day: int) -> bool:
         values = [article.get(column) for column in ARTICLE_COLUMNS]
         values[ARTICLE_COLUMNS.index("authors")] = json.dumps(article.get("authors") or [])
         cursor = self._db.cursor()
@@ -181,12 +185,14 @@ class SQLiteArticleStore(ArticleStore):
                 cursor.execute("ROLLBACK")
                 return False
             cursor.execute(
-                "INSERT INTO signatures (article_id, minhash, shingle_count, shingles) VALUES (?, ?, ?, ?)",
+                "INSERT INTO signatures (article_id, minhash, shingle_count, shingles, window_day) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (
                     cursor.lastrowid,
                     signature.to_bytes(),
                     signature.shingle_count,
                     signature.shingles_to_bytes(),
+                    window_day,
                 ),
             )
             cursor.execute("COMMIT")
@@ -215,15 +221,23 @@ class SQLiteArticleStore(ArticleStore):
             raise
         return updated
 
-    def copies(self) -> Iterator[StoredCopy]:
+    def index_rows(self, since_day: int) -> IndexRows:
         rows = self._db.execute(
-            "SELECT a.url, a.cluster_id, a.duplicate_of, s.minhash, s.shingle_count "
-            "FROM articles a JOIN signatures s ON s.article_id = a.id ORDER BY a.id"
-        )
-        for url, cluster_id, duplicate_of, minhash, shingle_count in rows:
-            yield StoredCopy(
-                url, cluster_id, duplicate_of or url, Signature.from_bytes(minhash, shingle_count)
+            "SELECT a.url, a.cluster_id, a.duplicate_of, s.minhash, s.shingle_count, s.window_day "
+            "FROM signatures s JOIN articles a ON a.id = s.article_id "
+            "WHERE s.window_day >= ? ORDER BY a.id",
+            (since_day,),
+        ).fetchall()
+        if not rows:
+            return IndexRows(
+                [], [], [], np.empty((0, 0), np.uint32), np.empty(0, np.int64), np.empty(0, np.int32)
             )
+        urls, clusters, duplicate_of, blobs, counts, days = zip(*rows)
+        matrix = np.frombuffer(b"".join(blobs), dtype="<u4").reshape(len(rows), -1).astype(np.uint32)
+        firsts = [first or url for url, first in zip(urls, duplicate_of)]
+        return IndexRows(
+            list(urls), list(clusters), firsts, matrix, np.array(counts), np.array(days, np.int32)
+        )
 
     def shingles(self, urls: list[str]) -> dict[str, np.ndarray]:
         found = {}
