@@ -222,7 +222,10 @@ class SignatureIndex:
         self._matrix[ids] = matrix
         self._counts[ids] = counts
         self._days[ids] = days
-        self._add_keys(self._band_keys(matrix), ids)
+        if len(ids) > 256:
+            self._merge(self._band_entries(matrix, ids))  # a bulk load goes straight into the sorted array
+        else:
+            self._add_pending(self._band_keys(matrix), ids)
 
     def remove(self, url: str) -> None:
         position = self._ids.pop(url, None)
@@ -303,10 +306,18 @@ class SignatureIndex:
         entries = np.concatenate([self._entries[left[h] : right[h]] for h in hits])
         return (entries & _ID_MASK).astype(np.int64)
 
-    def _add_keys(self, keys: np.ndarray, ids: np.ndarray) -> None:
-        if len(ids) > 256:  # a bulk load goes straight into the sorted array
-            self._merge((keys << np.uint64(_ID_BITS)) | ids.astype(np.uint64)[:, np.newaxis])
-            return
+    def _band_entries(self, matrix: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """The band entries of many copies, computed slice by slice to keep the peak memory low."""
+        entries = np.empty((len(ids), self.bands), dtype=np.uint64)
+        for start in range(0, len(ids), 50_000):
+            end = start + 50_000
+            keys = self._band_keys(matrix[start:end])
+            entries[start:end] = (keys << np.uint64(_ID_BITS)) | ids[start:end].astype(np.uint64)[
+                :, np.newaxis
+            ]
+        return entries.ravel()
+
+    def _add_pending(self, keys: np.ndarray, ids: np.ndarray) -> None:
         for row, doc in zip(keys.tolist(), ids.tolist()):
             for key in row:
                 self._pending.setdefault(key, []).append(doc)
@@ -318,7 +329,7 @@ class SignatureIndex:
             self._merge(np.array(entries, dtype=np.uint64))
 
     def _merge(self, entries: np.ndarray) -> None:
-        entries = np.sort(entries.ravel())
+        entries.sort()  # in place: the array is ours
         if len(self._entries) == 0:
             self._entries = entries
         else:

@@ -222,22 +222,38 @@ class SQLiteArticleStore(ArticleStore):
         return updated
 
     def index_rows(self, since_day: int) -> IndexRows:
-        rows = self._db.execute(
-            "SELECT a.url, a.cluster_id, a.duplicate_of, s.minhash, s.shingle_count, s.window_day "
-            "FROM signatures s JOIN articles a ON a.id = s.article_id "
-            "WHERE s.window_day >= ? ORDER BY a.id",
+        query = "FROM signatures s JOIN articles a ON a.id = s.article_id WHERE s.window_day >= ?"
+        (count,) = self._db.execute(f"SELECT COUNT(*) {query}", (since_day,)).fetchone()
+        urls: list[str] = []
+        clusters: list[str] = []
+        firsts: list[str] = []
+        counts = np.empty(count, dtype=np.int64)
+        days = np.empty(count, dtype=np.int32)
+        matrix: np.ndarray | None = None
+        cursor = self._db.execute(
+            f"SELECT a.url, a.cluster_id, a.duplicate_of, s.minhash, s.shingle_count, s.window_day {query} "
+            "ORDER BY a.id",
             (since_day,),
-        ).fetchall()
-        if not rows:
-            return IndexRows(
-                [], [], [], np.empty((0, 0), np.uint32), np.empty(0, np.int64), np.empty(0, np.int32)
-            )
-        urls, clusters, duplicate_of, blobs, counts, days = zip(*rows)
-        matrix = np.frombuffer(b"".join(blobs), dtype="<u4").reshape(len(rows), -1).astype(np.uint32)
-        firsts = [first or url for url, first in zip(urls, duplicate_of)]
-        return IndexRows(
-            list(urls), list(clusters), firsts, matrix, np.array(counts), np.array(days, np.int32)
         )
+        # Read in slices into preallocated arrays: a million rows at once would need gigabytes.
+        row = 0
+        while batch := cursor.fetchmany(20_000):
+            if matrix is None:
+                matrix = np.empty((count, len(batch[0][3]) // 4), dtype=np.uint32)
+            end = row + len(batch)
+            matrix[row:end] = np.frombuffer(b"".join(r[3] for r in batch), dtype="<u4").reshape(
+                len(batch), -1
+            )
+            counts[row:end] = [r[4] for r in batch]
+            days[row:end] = [r[5] for r in batch]
+            for url, cluster_id, duplicate_of, *_ in batch:
+                urls.append(url)
+                clusters.append(cluster_id)
+                firsts.append(duplicate_of or url)
+            row = end
+        if matrix is None:
+            matrix = np.empty((0, 0), dtype=np.uint32)
+        return IndexRows(urls, clusters, firsts, matrix[:row], counts[:row], days[:row])
 
     def shingles(self, urls: list[str]) -> dict[str, np.ndarray]:
         found = {}
