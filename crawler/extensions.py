@@ -1,10 +1,11 @@
-"""Run summary: what one crawl did, in the log and as JSON under DATA_DIR/runs/ for schedulers.
+"""Run-level extensions: one crawl at a time per DATA_DIR, and a summary of what each run did.
 
-Settings: RUN_SUMMARY_ENABLED, DATA_DIR.
+Settings: DATA_DIR, RUN_SUMMARY_ENABLED.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -21,6 +22,64 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 logger = logging.getLogger(__name__)
+
+
+class DataDirBusy(RuntimeError):
+    """Another crawl holds DATA_DIR."""
+
+
+class DataDirLock:
+    """Holds an exclusive lock on DATA_DIR/.lock for the whole run.
+
+    Built before the item pipelines open any store, so a second run on the same DATA_DIR stops
+    before touching anything. The operating system releases the lock when the process ends, even
+    on SIGKILL, so a crashed run never blocks the next one.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / ".lock"
+        self._file = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DataDirLock:
+        lock = cls(Path(crawler.settings.get("DATA_DIR")))
+        try:
+            lock.acquire()
+        except DataDirBusy:
+            if crawler.stats is not None:
+                crawler.stats.set_value("run/data_dir_busy", True)
+            raise
+        crawler.signals.connect(lock.release, signal=signals.engine_stopped)
+        return lock
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def acquire(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
+        except OSError as exc:
+            raise RuntimeError(
+                f"cannot lock {self.path}: {exc}; set DATA_DIR to a writable directory"
+            ) from exc
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise DataDirBusy(
+                f"another crawl is running on DATA_DIR={self.path.parent} ({holder}); "
+                "this run stops without touching it"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+        handle.flush()
+        self._file = handle
 
 
 class RunSummary:

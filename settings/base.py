@@ -51,6 +51,8 @@ FEED_EXPORT_FIELDS = [
 DATA_DIR = "data"
 
 EXTENSIONS = {
+    # first of all components: a second run on the same DATA_DIR stops before any store is opened
+    "crawler.extensions.DataDirLock": 0,
     "crawler.extensions.RunSummary": 500,
 }
 # Write a JSON summary of each run to DATA_DIR/runs/ and log it.

@@ -69,6 +69,9 @@ def first_crawl(newsroom_server: NewsroomServer, tmp_path_factory: pytest.TempPa
 def project_crawler(**overrides):
     """A Crawler with this project's settings (settings/base.py) and *overrides*."""
     values = {name: getattr(base, name) for name in dir(base) if name.isupper()}
+    # Components are built directly in these tests; run-level extensions (the DATA_DIR lock, the
+    # run summary) belong to real crawls, which the end-to-end tests run.
+    values["EXTENSIONS"] = {}
     return get_crawler(settings_dict={**values, **overrides})
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from crawler.commands.crawl import EXIT_FAILED, EXIT_NOT_STARTED, EXIT_OK, exit_status
+from crawler.commands.crawl import EXIT_BUSY, EXIT_FAILED, EXIT_NOT_STARTED, EXIT_OK, exit_status
 from tests.conftest import project_crawler
 from tests.newsroom.demo import crawl
 
@@ -39,3 +41,29 @@ def test_exit_status_from_the_outcome(bootstrap_failed, reason, failed, status):
     if failed:
         crawler.stats.set_value("run/failed", True)
     assert exit_status(crawler, bootstrap_failed) == status
+
+
+def test_a_second_run_on_the_same_data_dir_stops_at_once_touching_nothing(tmp_path):
+    from crawler.extensions import DataDirLock
+
+    running = DataDirLock(tmp_path)
+    running.acquire()  # a crawl in progress holds the lock
+    before = sorted(p.name for p in tmp_path.iterdir())
+    try:
+        result = crawl(["http://127.0.0.1:9/"], tmp_path, {})
+    finally:
+        running.release()
+    assert result.returncode == EXIT_BUSY
+    assert "another crawl is running on DATA_DIR" in result.stderr and f"pid {os.getpid()}" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before == [".lock"]
+
+
+def test_the_lock_is_released_when_a_run_ends(tmp_path):
+    from crawler.extensions import DataDirLock
+
+    first = DataDirLock(tmp_path)
+    first.acquire()
+    first.release()  # as the operating system does when the process ends, even on SIGKILL
+    second = DataDirLock(tmp_path)
+    second.acquire()
+    second.release()

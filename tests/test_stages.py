@@ -160,6 +160,8 @@ def test_articles_older_than_the_window_are_matched_but_not_indexed(tmp_path):
     asyncio.run(stages.neardup.open_spider())
     assert "http://b.test/fresh" in stages.neardup.index and "http://a.test/old" not in stages.neardup.index
     assert window_day("2020-01-01", "2026-11-26T00:00:00+00:00") < today() - 30
-    assert window_day("2999-01-01", "2026-11-26T00:00:00+00:00") == window_day(None, "2026-11-26T00:00:00+00:00")
+    assert window_day("2999-01-01", "2026-11-26T00:00:00+00:00") == window_day(
+        None, "2026-11-26T00:00:00+00:00"
+    )
     asyncio.run(stages.neardup.close_spider())
     asyncio.run(stages.storage.close_spider())
