@@ -15,6 +15,9 @@ class PageItem(scrapy.Item):
     encoding = scrapy.Field()  # character encoding Scrapy detected for the body
     fetched_at = scrapy.Field()  # ISO 8601 UTC
     declared_language = scrapy.Field()  # Content-Language header, if any
+    etag = scrapy.Field()  # validators for the next, conditional fetch
+    last_modified = scrapy.Field()
+    source = scrapy.Field()  # the source (start URL or sources-file entry) that led here
 
 
 class ArticleItem(scrapy.Item):
@@ -33,8 +36,16 @@ class ArticleItem(scrapy.Item):
     duplicate_of = scrapy.Field()
     similarity = scrapy.Field()
     word_count = scrapy.Field()
+    version = scrapy.Field()  # 1, or higher when the page changed since it was stored
     # Internal, never exported: word hashes per paragraph of `text` (from the extraction worker),
     # and the MinHash signature written to the store beside the article.
     word_hashes = scrapy.Field()
     signature = scrapy.Field()
     window_day = scrapy.Field()  # the day the article counts from in the near-duplicate window
+    request_url = scrapy.Field()
+    etag = scrapy.Field()
+    last_modified = scrapy.Field()
+    source = scrapy.Field()
+    text_hash = scrapy.Field()
+    previous_id = scrapy.Field()  # the stored version this one replaces
+    unchanged = scrapy.Field()  # the page's text is the same as its stored version's

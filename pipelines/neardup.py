@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
+import xxhash
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -25,11 +26,12 @@ from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem
+from crawler.urls import page_keys
 from pipelines import require_asyncio
 from pipelines.boilerplate import article_recleaned
 from pipelines.core.index import Candidate, IndexedCopy, MatchRule, SignatureIndex
 from pipelines.core.signatures import Signature, Signer
-from pipelines.core.store import ArticleStore, open_store
+from pipelines.core.store import ArticleStore, PageState, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -176,26 +178,33 @@ class NearDuplicatePipeline:
             signature = self.signer.sign_words(np.concatenate(hashes) if hashes else np.empty(0, np.uint64))
         else:
             signature = self.signer.sign(article["text"])
+        article["text_hash"] = xxhash.xxh64_hexdigest(article["text"].encode("utf-8"))
         async with self._decisions:
-            if url in self.index:
+            previous = await self._stored_page(article)
+            if previous is not None and previous.text_hash == article["text_hash"]:
+                self.stats.inc_value("neardup/unchanged")
+                article["unchanged"] = True  # the storage stage records the fetch and drops it
+                return item
+            if previous is not None:
+                # The page changed since it was stored: a new version of the same story.
+                self.stats.inc_value("neardup/new_versions")
+                cluster_id, first_url = previous.cluster_id, previous.duplicate_of or previous.url
+                article.update(
+                    cluster_id=previous.cluster_id,
+                    duplicate_of=previous.duplicate_of,
+                    similarity=previous.similarity,
+                    version=previous.version + 1,
+                    previous_id=previous.article_id,
+                )
+                self.index.remove(previous.url)  # type: ignore[arg-type]
+            elif url in self.index:
                 self.stats.inc_value("neardup/already_stored")
                 raise AlreadyStored(f"already stored: {url}")
-            match = await self._best_match(signature)
-            if match is None:
-                self.stats.inc_value("neardup/first_copies")
-                cluster_id, first_url = new_cluster_id(url), url
-                article.update(cluster_id=cluster_id, duplicate_of=None, similarity=None)
             else:
-                self.stats.inc_value("neardup/duplicates")
-                copy, similarity = match
-                cluster_id, first_url = copy.cluster_id, copy.first_url
-                article.update(cluster_id=cluster_id, duplicate_of=first_url, similarity=round(similarity, 4))
-                logger.debug("%s repeats %s (similarity %.2f)", url, copy.url, similarity)
-                if self.drop_duplicates:
-                    raise LaterCopy(f"later copy of {first_url}: {url}")
+                cluster_id, first_url = await self._decide(article, url, signature)
             day = window_day(article.get("published"), article["fetched_at"])
             if day >= self._window_start():
-                self.index.add(IndexedCopy(url, cluster_id, first_url, signature), day)
+                self.index.add(IndexedCopy(url, cluster_id, first_url, signature), day)  # type: ignore[arg-type]
                 self._in_flight[url] = signature.shingles  # type: ignore[assignment]
                 self._added += 1
                 if self._added % 1000 == 0:  # a crawl running for days keeps its index to the window
@@ -205,6 +214,31 @@ class NearDuplicatePipeline:
         article["signature"] = signature
         article["window_day"] = day
         return item
+
+    async def _stored_page(self, article: ItemAdapter) -> PageState | None:
+        """The stored state of this page, if an earlier version of it is stored."""
+        keys = page_keys(article["url"], article.get("request_url"))
+        loop = asyncio.get_running_loop()
+        state = await loop.run_in_executor(self._reader, self.store.page, keys)
+        return state if state is not None and state.article_id is not None else None
+
+    async def _decide(self, article: ItemAdapter, url: str, signature: Signature) -> tuple[str, str]:
+        """A new page: the first copy of a story, or a later copy of a stored one."""
+        article["version"] = 1
+        match = await self._best_match(signature)
+        if match is None:
+            self.stats.inc_value("neardup/first_copies")
+            article.update(cluster_id=new_cluster_id(url), duplicate_of=None, similarity=None)
+            return article["cluster_id"], url
+        self.stats.inc_value("neardup/duplicates")
+        copy, similarity = match
+        article.update(
+            cluster_id=copy.cluster_id, duplicate_of=copy.first_url, similarity=round(similarity, 4)
+        )
+        logger.debug("%s repeats %s (similarity %.2f)", url, copy.url, similarity)
+        if self.drop_duplicates:
+            raise LaterCopy(f"later copy of {copy.first_url}: {url}")
+        return copy.cluster_id, copy.first_url
 
     async def _best_match(self, signature: Signature) -> tuple[IndexedCopy, float] | None:
         """The most similar confirmed copy; ties go to the copy indexed first."""

@@ -12,17 +12,22 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem
+from crawler.urls import page_keys
 from pipelines import require_asyncio
 from pipelines.boilerplate import article_recleaned
 from pipelines.core.signatures import Signer
-from pipelines.core.store import ARTICLE_COLUMNS, ArticleStore, open_store
+from pipelines.core.store import ARTICLE_COLUMNS, ArticleStore, PageFetch, open_store
 from pipelines.neardup import AlreadyStored, build_signer, new_cluster_id, window_day
 
 logger = logging.getLogger(__name__)
+
+
+class Unchanged(DropItem):
+    """The page's text is the same as its stored version's: the fetch is recorded, nothing stored."""
 
 
 class StoragePipeline:
@@ -68,16 +73,26 @@ class StoragePipeline:
             return item
         article = ItemAdapter(item)
         article.pop("word_hashes", None)
+        fetch = PageFetch(
+            page_keys(article["url"], article.get("request_url")),
+            article["fetched_at"],
+            article.get("etag"),
+            article.get("last_modified"),
+        )
+        loop = asyncio.get_running_loop()
+        if article.get("unchanged"):
+            await loop.run_in_executor(self._writer, self.store.touch_page, fetch)
+            self.stats.inc_value("storage/unchanged")
+            raise Unchanged(f"unchanged since it was stored: {article['url']}")
         signature = article.get("signature")
         if signature is None:  # the near-duplicate stage is off: every article is its own story
             signature = self.signer.sign(article["text"])
             article.update(cluster_id=new_cluster_id(article["url"]), duplicate_of=None, similarity=None)
         record = {column: article.get(column) for column in ARTICLE_COLUMNS}
-        loop = asyncio.get_running_loop()
         day = article.get("window_day")
         if day is None:
             day = window_day(article.get("published"), article["fetched_at"])
-        stored = await loop.run_in_executor(self._writer, self.store.add, record, signature, day)
+        stored = await loop.run_in_executor(self._writer, self.store.add, record, signature, day, fetch)
         if not stored:
             self.stats.inc_value("storage/already_stored")
             raise AlreadyStored(f"already stored: {article['url']}")

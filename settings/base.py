@@ -45,6 +45,7 @@ FEED_EXPORT_FIELDS = [
     "duplicate_of",
     "similarity",
     "word_count",
+    "version",
 ]
 
 # --- State between runs -----------------------------------------------------------------------

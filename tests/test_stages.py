@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 
 import pytest
 from scrapy.exceptions import NotConfigured
@@ -12,7 +13,8 @@ from scrapy.utils.misc import build_from_crawler
 from crawler.items import ArticleItem, PageItem
 from pipelines.core.store import StoreError
 from pipelines.extraction import ExtractionPipeline, NoArticleText, NotAnArticle
-from pipelines.neardup import AlreadyStored, LaterCopy, NearDuplicatePipeline, new_cluster_id
+from pipelines.neardup import LaterCopy, NearDuplicatePipeline, new_cluster_id
+from pipelines.storage import Unchanged
 from tests.conftest import Stages, project_crawler, stored_articles
 from tests.newsroom import edits
 from tests.newsroom.stories import load_stories
@@ -56,7 +58,7 @@ def test_copies_are_tagged_and_distinct_stories_are_not(tmp_path):
     assert len(stored_articles(tmp_path)) == 4
 
 
-def test_same_url_again_is_not_stored_twice(tmp_path):
+def test_same_page_again_is_not_stored_twice(tmp_path):
     stories = load_stories()
     asyncio.run(Stages(tmp_path).run([article("http://a.test/1", stories[0].paragraphs)]))
     results = asyncio.run(
@@ -67,9 +69,26 @@ def test_same_url_again_is_not_stored_twice(tmp_path):
             ]
         )
     )
-    assert isinstance(results[0], AlreadyStored)
+    assert isinstance(results[0], Unchanged)
     assert results[1]["duplicate_of"] == "http://a.test/1"  # recognised from the earlier run
     assert len(stored_articles(tmp_path)) == 2
+
+
+def test_a_changed_page_is_stored_as_a_new_version_of_the_same_story(tmp_path):
+    stories = load_stories()
+    story = list(stories[3].paragraphs)
+    [first] = asyncio.run(Stages(tmp_path).run([article("http://a.test/1", story)]))
+    [copy] = asyncio.run(Stages(tmp_path).run([article("http://b.test/1", story[:-1])]))
+    updated = story + ["Update: the minister resigned on Friday evening, officials said."]
+    [new_version, new_copy_version] = asyncio.run(
+        Stages(tmp_path).run([article("https://a.test/1", updated), article("http://b.test/1", updated)])
+    )
+    assert new_version["version"] == 2 and new_version["cluster_id"] == first["cluster_id"]
+    assert new_version["duplicate_of"] is None  # still the story's first copy
+    assert new_copy_version["version"] == 2 and new_copy_version["duplicate_of"] == "http://a.test/1"
+    db = sqlite3.connect(tmp_path / "articles.sqlite3")
+    rows = db.execute("SELECT url, version, previous_id, current FROM articles ORDER BY id").fetchall()
+    assert rows[2][1:] == (2, 1, 1) and rows[0][3] == 0  # linked to the version it replaces
 
 
 def test_drop_mode_drops_later_copies(tmp_path):

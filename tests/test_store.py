@@ -3,10 +3,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from crawler.urls import page_keys
 from pipelines.core.signatures import Signer
-from pipelines.core.store import StoreError, open_segment_store, open_store
+from pipelines.core.store import PageFetch, StoreError, open_segment_store, open_store
 
 SCHEME = Signer().scheme
+
+
+def fetch(url: str, etag: str | None = None) -> PageFetch:
+    return PageFetch(page_keys(url), "2026-11-26T00:00:00+00:00", etag)
 
 
 def article(url: str, text: str = "Some story text about the news of the day.") -> dict:
@@ -31,8 +36,8 @@ def test_add_is_idempotent_on_url_and_keeps_the_signature(tmp_path):
     signer = Signer()
     store = open_store("sqlite", tmp_path, SCHEME)
     signature = signer.sign("Some story text about the news of the day.")
-    assert store.add(article("http://a/1"), signature, 1) is True
-    assert store.add(article("http://a/1", "changed"), signature, 1) is False
+    assert store.add(article("http://a/1"), signature, 1, fetch("http://a/1")) is True
+    assert store.add(article("http://a/1", "changed"), signature, 1, fetch("http://a/1")) is False
     rows = store.index_rows(0)
     assert rows.urls == ["http://a/1"] and rows.first_urls == ["http://a/1"]
     assert np.array_equal(rows.matrix[0], signature.hashvalues)
@@ -46,7 +51,7 @@ def test_add_is_idempotent_on_url_and_keeps_the_signature(tmp_path):
 def test_data_survives_reopening_and_update_text(tmp_path):
     signer = Signer()
     store = open_store("sqlite", tmp_path, SCHEME)
-    store.add(article("http://a/1"), signer.sign("first text of the story here"), 1)
+    store.add(article("http://a/1"), signer.sign("first text of the story here"), 1, fetch("http://a/1"))
     store.close()
     store = open_store("sqlite", tmp_path, SCHEME)
     new = signer.sign("cleaned text")
@@ -62,7 +67,7 @@ def test_a_failed_write_leaves_nothing_half_stored(tmp_path):
     broken = Signer().sign("text")
     object.__setattr__(broken, "shingles", None)  # the signature row cannot be written
     with pytest.raises(AssertionError):
-        store.add(article("http://a/1"), broken, 1)
+        store.add(article("http://a/1"), broken, 1, fetch("http://a/1"))
     assert list(store.articles()) == []
     store.close()
 
@@ -89,4 +94,29 @@ def test_segment_stats_store_round_trip(tmp_path):
     store.save({"example.test": {"stories": 4}})
     assert store.load("example.test") == {"stories": 4}
     assert store.load("other.test") == {"stories": 1}
+    store.close()
+
+
+def test_versions_of_a_page_and_its_fetches(tmp_path):
+    signer = Signer()
+    store = open_store("sqlite", tmp_path, SCHEME)
+    first = article("http://a/1")
+    store.add({**first, "text_hash": "h1"}, signer.sign(first["text"]), 1, fetch("http://a/1", '"v1"'))
+    state = store.page(page_keys("https://a/1"))  # http and https are one page
+    assert state.version == 1 and state.text_hash == "h1" and state.etag == '"v1"'
+    second = {
+        **first,
+        "text": "A changed story text.",
+        "text_hash": "h2",
+        "version": 2,
+        "previous_id": state.article_id,
+    }
+    assert store.add(second, signer.sign(second["text"]), 1, fetch("http://a/1", '"v2"'))
+    state = store.page(page_keys("http://a/1"))
+    assert state.version == 2 and state.etag == '"v2"'
+    assert store.index_rows(0).urls == ["http://a/1"]  # only the current version is matched against
+    assert [a["version"] for a in store.articles()] == [1, 2]
+    store.touch_page(PageFetch(page_keys("http://a/1"), "2026-12-01T00:00:00+00:00"))
+    assert store.page(page_keys("http://a/1")).fetched_at.startswith("2026-12-01")
+    assert store.page(page_keys("http://a/2")) is None
     store.close()

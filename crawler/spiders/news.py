@@ -98,7 +98,10 @@ class NewsSpider(Spider):
 
     def _page_item(self, response: TextResponse) -> PageItem:
         redirects = response.meta.get("redirect_urls") or [response.url]
-        language = response.headers.get(b"Content-Language", b"").decode("latin-1").strip() or None
+
+        def header(name: bytes) -> str | None:
+            return response.headers.get(name, b"").decode("latin-1").strip() or None
+
         return PageItem(
             url=response.url,
             request_url=redirects[0],
@@ -106,7 +109,10 @@ class NewsSpider(Spider):
             body=response.body,
             encoding=response.encoding,
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            declared_language=language,
+            declared_language=header(b"Content-Language"),
+            etag=header(b"ETag"),
+            last_modified=header(b"Last-Modified"),
+            source=response.meta.get("source"),
         )
 
     def _decompressed(self, response: Response) -> bytes:

@@ -34,6 +34,9 @@ ARTICLE_COLUMNS = (
     "cluster_id",
     "duplicate_of",
     "similarity",
+    "version",
+    "previous_id",
+    "text_hash",
 )
 
 
@@ -54,6 +57,32 @@ class IndexRows:
 
 
 @dataclass(frozen=True)
+class PageFetch:
+    """One fetch of a page: every key it is known under, and the validators the server sent."""
+
+    keys: list[str]
+    fetched_at: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What the store knows of one page (reached under any of its URLs), as of its latest fetch."""
+
+    article_id: int | None  # the latest stored version; None if the page never held an article
+    url: str | None
+    version: int
+    text_hash: str | None
+    cluster_id: str | None
+    duplicate_of: str | None
+    similarity: float | None
+    etag: str | None
+    last_modified: str | None
+    fetched_at: str
+
+
+@dataclass(frozen=True)
 class ClusterMember:
     url: str
     site: str
@@ -67,11 +96,20 @@ class ArticleStore(ABC):
     """Stored articles with their signatures; each article and its signature are written together."""
 
     @abstractmethod
-    def add(self, article: dict[str, Any], signature: Signature, window_day: int) -> bool:
-        """Store *article* and its *signature* (dated *window_day*) in one transaction.
+    def add(self, article: dict[str, Any], signature: Signature, window_day: int, page: PageFetch) -> bool:
+        """Store *article* (a version of the page *page* names) and its *signature* (dated
+        *window_day*) in one transaction, and record the fetch of the page.
 
-        Returns False, storing nothing, when an article with the same URL is already stored.
+        Returns False, storing nothing, when this version of the URL is already stored.
         """
+
+    @abstractmethod
+    def page(self, keys: list[str]) -> PageState | None:
+        """The state of the page known under any of *keys* (see crawler.urls.page_key)."""
+
+    @abstractmethod
+    def touch_page(self, page: PageFetch) -> None:
+        """Record a fetch that brought nothing new (304 Not Modified, or the same text)."""
 
     @abstractmethod
     def update_text(self, url: str, text: str, word_count: int, signature: Signature) -> bool:
@@ -107,7 +145,7 @@ class SQLiteArticleStore(ArticleStore):
     SCHEMA = """
         CREATE TABLE IF NOT EXISTS articles (
             id INTEGER PRIMARY KEY,
-            url TEXT NOT NULL UNIQUE,
+            url TEXT NOT NULL,
             canonical_url TEXT,
             site TEXT NOT NULL,
             title TEXT,
@@ -119,7 +157,12 @@ class SQLiteArticleStore(ArticleStore):
             fetched_at TEXT NOT NULL,
             cluster_id TEXT NOT NULL,
             duplicate_of TEXT,
-            similarity REAL
+            similarity REAL,
+            version INTEGER NOT NULL DEFAULT 1,
+            previous_id INTEGER REFERENCES articles (id),
+            text_hash TEXT,
+            current INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (url, version)
         );
         CREATE INDEX IF NOT EXISTS articles_cluster ON articles (cluster_id);
         CREATE INDEX IF NOT EXISTS articles_site ON articles (site);
@@ -131,6 +174,13 @@ class SQLiteArticleStore(ArticleStore):
             window_day INTEGER NOT NULL
         );
         CREATE INDEX IF NOT EXISTS signatures_window ON signatures (window_day);
+        CREATE TABLE IF NOT EXISTS pages (
+            page_key TEXT PRIMARY KEY,
+            article_id INTEGER REFERENCES articles (id),
+            etag TEXT,
+            last_modified TEXT,
+            fetched_at TEXT NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS settings (
             name TEXT PRIMARY KEY,
             value TEXT NOT NULL
@@ -170,49 +220,88 @@ class SQLiteArticleStore(ArticleStore):
                 "or use a new DATA_DIR"
             )
 
-    def add(self, article: dict[str, Any], signature: Signature, window_day: int) -> bool:
+    def add(self, article: dict[str, Any], signature: Signature, window_day: int, page: PageFetch) -> bool:
         values = [article.get(column) for column in ARTICLE_COLUMNS]
         values[ARTICLE_COLUMNS.index("authors")] = json.dumps(article.get("authors") or [])
+        values[ARTICLE_COLUMNS.index("version")] = article.get("version") or 1
         cursor = self._db.cursor()
         cursor.execute("BEGIN IMMEDIATE")
         try:
             cursor.execute(
                 f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))}) ON CONFLICT (url) DO NOTHING",
+                f"VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))}) ON CONFLICT (url, version) DO NOTHING",
                 values,
             )
             if cursor.rowcount == 0:
                 cursor.execute("ROLLBACK")
                 return False
+            article_id = cursor.lastrowid
             cursor.execute(
                 "INSERT INTO signatures (article_id, minhash, shingle_count, shingles, window_day) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (
-                    cursor.lastrowid,
+                    article_id,
                     signature.to_bytes(),
                     signature.shingle_count,
                     signature.shingles_to_bytes(),
                     window_day,
                 ),
             )
+            if article.get("previous_id"):
+                cursor.execute("UPDATE articles SET current = 0 WHERE id = ?", (article["previous_id"],))
+            self._record_fetch(cursor, page, article_id)
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")
             raise
         return True
 
+    def _record_fetch(self, cursor: sqlite3.Cursor, page: PageFetch, article_id: int | None) -> None:
+        for key in page.keys:
+            cursor.execute(
+                "INSERT INTO pages (page_key, article_id, etag, last_modified, fetched_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (page_key) DO UPDATE SET article_id = COALESCE(excluded.article_id, pages.article_id), "
+                "etag = COALESCE(excluded.etag, pages.etag), "
+                "last_modified = COALESCE(excluded.last_modified, pages.last_modified), "
+                "fetched_at = excluded.fetched_at",
+                (key, article_id, page.etag, page.last_modified, page.fetched_at),
+            )
+
+    def page(self, keys: list[str]) -> PageState | None:
+        for key in keys:
+            row = self._db.execute(
+                "SELECT p.article_id, a.url, a.version, a.text_hash, a.cluster_id, a.duplicate_of, a.similarity, "
+                "p.etag, p.last_modified, p.fetched_at "
+                "FROM pages p LEFT JOIN articles a ON a.id = p.article_id WHERE p.page_key = ?",
+                (key,),
+            ).fetchone()
+            if row is not None:
+                return PageState(row[0], row[1], row[2] or 0, *row[3:])
+        return None
+
+    def touch_page(self, page: PageFetch) -> None:
+        cursor = self._db.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            self._record_fetch(cursor, page, None)
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+
     def update_text(self, url: str, text: str, word_count: int, signature: Signature) -> bool:
         cursor = self._db.cursor()
         cursor.execute("BEGIN IMMEDIATE")
         try:
             cursor.execute(
-                "UPDATE articles SET text = ?, word_count = ? WHERE url = ?", (text, word_count, url)
+                "UPDATE articles SET text = ?, word_count = ? WHERE url = ? AND current = 1",
+                (text, word_count, url),
             )
             updated = cursor.rowcount > 0
             if updated:
                 cursor.execute(
                     "UPDATE signatures SET minhash = ?, shingle_count = ?, shingles = ? "
-                    "WHERE article_id = (SELECT id FROM articles WHERE url = ?)",
+                    "WHERE article_id = (SELECT id FROM articles WHERE url = ? AND current = 1)",
                     (signature.to_bytes(), signature.shingle_count, signature.shingles_to_bytes(), url),
                 )
             cursor.execute("COMMIT")
@@ -222,7 +311,8 @@ class SQLiteArticleStore(ArticleStore):
         return updated
 
     def index_rows(self, since_day: int) -> IndexRows:
-        query = "FROM signatures s JOIN articles a ON a.id = s.article_id WHERE s.window_day >= ?"
+        # Only the current version of each page takes part in near-duplicate matching.
+        query = "FROM signatures s JOIN articles a ON a.id = s.article_id WHERE s.window_day >= ? AND a.current = 1"
         (count,) = self._db.execute(f"SELECT COUNT(*) {query}", (since_day,)).fetchone()
         urls: list[str] = []
         clusters: list[str] = []
@@ -259,7 +349,8 @@ class SQLiteArticleStore(ArticleStore):
         found = {}
         for url in urls:
             row = self._db.execute(
-                "SELECT s.shingles FROM articles a JOIN signatures s ON s.article_id = a.id WHERE a.url = ?",
+                "SELECT s.shingles FROM articles a JOIN signatures s ON s.article_id = a.id "
+                "WHERE a.url = ? AND a.current = 1",
                 (url,),
             ).fetchone()
             if row is not None:
