@@ -59,6 +59,16 @@ EXTENSIONS = {
 # Write a JSON summary of each run to DATA_DIR/runs/ and log it.
 RUN_SUMMARY_ENABLED = True
 
+# --- Incremental crawling -------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.IncrementalMiddleware": 560,
+}
+# Requests for one page (http/https, session ids, campaign parameters) are one request.
+REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.PageFingerprinter"
+INCREMENTAL_ENABLED = True
+# An article page stored in an earlier run is fetched again (conditionally) only after this long.
+INCREMENTAL_REVISIT_HOURS = 24.0
+
 # --- Spider `news` ----------------------------------------------------------------------------
 # How many links deep a home or section page is followed within its host.
 NEWS_FOLLOW_DEPTH = 2

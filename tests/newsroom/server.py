@@ -7,6 +7,7 @@ publisher host and host-based logic in the crawler sees the real host names.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,7 @@ class NewsroomServer:
     def __init__(self, newsroom: Newsroom) -> None:
         self.newsroom = newsroom
         self.requests: Counter[str] = Counter()  # URL -> times requested
+        self.not_modified: Counter[str] = Counter()  # URL -> times answered 304
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -72,9 +74,21 @@ class NewsroomServer:
                     else f"http://{self.headers.get('Host')}{self.path}"
                 )
                 page = server.page(url)
+                # Validators like a real CMS: conditional requests get 304 Not Modified.
+                etag = f'"{hashlib.sha1(page.body).hexdigest()[:16]}"'
+                if page.status == 200 and self.headers.get("If-None-Match") == etag:
+                    with server._lock:
+                        server.not_modified[url] += 1
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
                 self.send_header("Content-Length", str(len(page.body)))
+                if page.status == 200:
+                    self.send_header("ETag", etag)
                 for name, value in page.headers:
                     self.send_header(name, value)
                 self.end_headers()

@@ -1,0 +1,109 @@
+"""Downloader middlewares and the request fingerprinter.
+
+IncrementalMiddleware: a page stored as an article in an earlier run is not fetched again before
+INCREMENTAL_REVISIT_HOURS; after that it is fetched conditionally (If-None-Match /
+If-Modified-Since), and a 304 Not Modified stores nothing. Pages that never held an article
+(feeds, sitemaps, fronts, sections) are always fetched.
+
+PageFingerprinter: requests for one page (see crawler.urls.page_key: http and https, session ids,
+campaign parameters) are one request to Scrapy's duplicate filter.
+
+Settings: INCREMENTAL_ENABLED, INCREMENTAL_REVISIT_HOURS, DATA_DIR, STORAGE_BACKEND.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
+
+from crawler.urls import page_key, page_keys
+from pipelines.core.store import ArticleStore, PageFetch, open_store
+from pipelines.neardup import build_signer
+
+logger = logging.getLogger(__name__)
+
+# Sent with `request` when a known article page is skipped or found unchanged: the source still
+# lists articles, even though nothing new is stored (see the run summary's source alarm).
+known_article_seen = object()
+
+
+class PageFingerprinter:
+    """Fingerprints a request by the page it names, so variants of one URL are fetched once."""
+
+    def fingerprint(self, request: Request) -> bytes:
+        digest = hashlib.sha1(request.method.encode())
+        digest.update(page_key(request.url).encode())
+        digest.update(request.body or b"")
+        return digest.digest()
+
+
+class IncrementalMiddleware:
+    def __init__(self, crawler: Crawler, store: ArticleStore, revisit: timedelta) -> None:
+        self.crawler = crawler
+        self.stats: StatsCollector = crawler.stats
+        self.store = store
+        self.revisit = revisit
+        # One thread does this middleware's store reads and writes, off the reactor thread.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="incremental-store")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
+        settings = crawler.settings
+        if not settings.getbool("INCREMENTAL_ENABLED"):
+            raise NotConfigured("incremental crawling is off (INCREMENTAL_ENABLED = False)")
+        hours = settings.getfloat("INCREMENTAL_REVISIT_HOURS")
+        if hours < 0:
+            raise NotConfigured("INCREMENTAL_REVISIT_HOURS must be 0 or more")
+        store = open_store(
+            settings.get("STORAGE_BACKEND"), settings.get("DATA_DIR"), build_signer(settings).scheme
+        )
+        middleware = cls(crawler, store, timedelta(hours=hours))
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def spider_closed(self) -> None:
+        self._thread.shutdown(wait=True)
+        self.store.close()
+
+    async def process_request(self, request: Request) -> None:
+        if request.meta.get("start_url") or request.method != "GET":
+            return None
+        loop = asyncio.get_running_loop()
+        state = await loop.run_in_executor(self._thread, self.store.page, [page_key(request.url)])
+        if state is None or state.article_id is None:
+            return None  # never held an article: a front, a feed, or a page not seen before
+        age = datetime.now(UTC) - datetime.fromisoformat(state.fetched_at)
+        if age < self.revisit:
+            self.stats.inc_value("incremental/skipped_fresh")
+            self.crawler.signals.send_catch_log(known_article_seen, request=request)
+            raise IgnoreRequest(f"stored {age} ago, revisited after {self.revisit}: {request.url}")
+        self.stats.inc_value("incremental/revisits")
+        if state.etag:
+            request.headers[b"If-None-Match"] = state.etag
+        if state.last_modified:
+            request.headers[b"If-Modified-Since"] = state.last_modified
+        request.meta["revisit"] = True
+        return None
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if response.status != 304 or not request.meta.get("revisit"):
+            return response
+        self.stats.inc_value("incremental/not_modified")
+        self.crawler.signals.send_catch_log(known_article_seen, request=request)
+        fetch = PageFetch(
+            page_keys(response.url, request.url),
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            response.headers.get(b"ETag", b"").decode("latin-1") or None,
+            response.headers.get(b"Last-Modified", b"").decode("latin-1") or None,
+        )
+        await asyncio.get_running_loop().run_in_executor(self._thread, self.store.touch_page, fetch)
+        raise IgnoreRequest(f"not modified since its last fetch: {request.url}")
