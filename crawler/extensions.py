@@ -21,6 +21,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler.middlewares import known_article_seen
+
 logger = logging.getLogger(__name__)
 
 
@@ -82,22 +84,38 @@ class DataDirLock:
         self._file = handle
 
 
-class RunSummary:
-    """Counts pages, stored articles, duplicates and errors, overall and per site."""
+# Drops that still mean the source lists articles: known ones, unchanged or copies.
+_ARTICLE_DROPS = {"Unchanged", "AlreadyStored", "LaterCopy"}
 
-    def __init__(self, crawler: Crawler, runs_dir: Path) -> None:
+
+class RunSummary:
+    """Counts pages, stored articles, duplicates and errors, overall, per site and per source,
+    and raises an alarm when a source that yielded articles in its last run yields none now.
+
+    A source "yields" an article when one of its pages is stored, found unchanged, or skipped as
+    stored recently: a feed listing only known stories is still working.
+    """
+
+    def __init__(self, crawler: Crawler, runs_dir: Path, alarm: bool = True) -> None:
         self.crawler = crawler
         self.runs_dir = runs_dir
+        self.alarm = alarm
         self.started = datetime.now(UTC)
         self._clock = time.monotonic()
         self.sites: dict[str, Counter[str]] = defaultdict(Counter)
+        self.sources: dict[str, Counter[str]] = defaultdict(Counter)
         self.drops: Counter[str] = Counter()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
         if not crawler.settings.getbool("RUN_SUMMARY_ENABLED"):
             raise NotConfigured("run summaries are off (RUN_SUMMARY_ENABLED = False)")
-        extension = cls(crawler, Path(crawler.settings.get("DATA_DIR")) / "runs")
+        extension = cls(
+            crawler,
+            Path(crawler.settings.get("DATA_DIR")) / "runs",
+            crawler.settings.getbool("RUN_ALARM_EMPTY_SOURCES"),
+        )
+        crawler.signals.connect(extension.known_article_seen, signal=known_article_seen)
         crawler.signals.connect(extension.response_received, signal=signals.response_received)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
@@ -112,9 +130,19 @@ class RunSummary:
         site["articles_stored"] += 1
         if item.get("duplicate_of"):
             site["duplicates"] += 1
+        self._source_article(item.get("source"))
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any) -> None:
         self.drops[type(exception).__name__] += 1
+        if type(exception).__name__ in _ARTICLE_DROPS:
+            self._source_article(item.get("source"))
+
+    def known_article_seen(self, request: Any) -> None:
+        self._source_article(request.meta.get("source"))
+
+    def _source_article(self, source: str | None) -> None:
+        if source:
+            self.sources[source]["articles"] += 1
 
     def summary(self, reason: str) -> dict[str, Any]:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
@@ -131,10 +159,44 @@ class RunSummary:
             "dropped": dict(sorted(self.drops.items())),
             "cpu_seconds": _cpu_seconds(),
             "sites": {host: dict(counts) for host, counts in sorted(self.sites.items())},
+            "sources": {name: dict(counts) for name, counts in sorted(self.sources.items())},
         }
+
+    def empty_sources(self, spider: Any) -> list[str]:
+        """Sources of this run that yielded no article, though they did in their previous run."""
+        names = [source.name for source in getattr(spider, "sources", [])]
+        empty = [name for name in names if not self.sources[name]["articles"]]
+        if not empty:
+            return []
+        alarms = []
+        for name in empty:
+            previous = self._previous_yield(name)
+            if previous:
+                alarms.append(
+                    f"source {name} yielded no articles this run; it yielded {previous[1]} in the run of {previous[0]}"
+                )
+        return alarms
+
+    def _previous_yield(self, name: str) -> tuple[str, int] | None:
+        """(when, articles) of the latest earlier run that crawled source *name*."""
+        if not self.runs_dir.is_dir():
+            return None
+        for path in sorted(self.runs_dir.glob("*.json"), reverse=True):
+            try:
+                run = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # a damaged summary is no reason to fail a run
+            if name in run.get("sources", {}):
+                return run["started"], run["sources"][name].get("articles", 0)
+        return None
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         summary = self.summary(reason)
+        summary["alarms"] = self.empty_sources(spider) if self.alarm else []
+        for alarm in summary["alarms"]:
+            logger.error("alarm: %s; check the source's URL and its pages", alarm)
+        if summary["alarms"] and self.crawler.stats is not None:
+            self.crawler.stats.set_value("run/alarms", len(summary["alarms"]))
         logger.info(
             "run summary: %(pages_fetched)d pages fetched, %(articles_stored)d articles stored, "
             "%(duplicates)d duplicates, %(errors)d errors, finished (%(finish_reason)s) in %(seconds).1f s",

@@ -58,6 +58,9 @@ EXTENSIONS = {
 }
 # Write a JSON summary of each run to DATA_DIR/runs/ and log it.
 RUN_SUMMARY_ENABLED = True
+# Log an error and exit with status 5 when a source that yielded articles in its previous run
+# yields none (its feed moved, its template changed, it blocks the crawler...).
+RUN_ALARM_EMPTY_SOURCES = True
 
 # --- Incremental crawling -------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {

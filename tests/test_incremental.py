@@ -4,6 +4,7 @@ and a changed page becomes a new version of its story."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 
 import pytest
@@ -93,3 +94,21 @@ def test_a_redirected_url_and_its_other_variants_are_one_page(newsroom, tmp_path
         # the second run knew the page under its old address and under a tracking-parameter variant
         assert set(server.requests) == {f"http://{target.host}/robots.txt", f"http://{target.host}/links/"}
     assert list(stored_articles(tmp_path)).count(target.url) == 1
+
+
+def test_a_source_that_stops_yielding_articles_raises_the_alarm(crawled, newsroom):
+    from crawler.commands.crawl import EXIT_ALARM
+    from tests.newsroom.demo import crawl
+
+    broken = dataclasses.replace(newsroom)
+    broken.pages = {host: dict(pages) for host, pages in newsroom.pages.items()}
+    ledger = "www.dailyledger.test"
+    broken.pages[ledger]["/rss.xml"] = Page(
+        200, "application/rss+xml", b'<?xml version="1.0"?><rss><channel/></rss>'
+    )
+    with NewsroomServer(broken) as server:
+        result = crawl(broken.start_urls, crawled, server.proxy_env())
+    assert result.returncode == EXIT_ALARM, result.stderr[-2000:]
+    assert f"alarm: source {ledger} yielded no articles this run" in result.stderr
+    latest = json.loads(max((crawled / "runs").glob("*.json")).read_text())
+    assert len(latest["alarms"]) == 1 and latest["sources"]["www.meridianherald.test"]["articles"] > 0
