@@ -110,6 +110,8 @@ class ExtractionPipeline:
             page["body"], page["encoding"], url, page.get("declared_language"), self._options(page["site"])
         )
         self.stats.inc_value(f"extract/{result.outcome}")
+        for note in result.notes:
+            self.stats.inc_value(f"extract/{note}")
         if result.outcome == "not_article":
             raise NotAnArticle(f"not an article ({'; '.join(result.reasons)})")
         if result.outcome != "article" or result.fields is None:

@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
-from lxml.html import HtmlElement
+from lxml import etree
+from lxml.html import HtmlElement, HTMLParser, document_fromstring
 from trafilatura.metadata import extract_author, extract_metadata
 from trafilatura.utils import load_html
 
@@ -60,6 +61,48 @@ class PageResult:
     outcome: str  # "article", "not_article" (a front, section, tag page...), "no_text", "unparseable"
     fields: dict[str, Any] | None = None
     reasons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what had to be repaired: "charset_mismatch", "markup_repaired"
+
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_SINGLE_BYTE = {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "cp1252", "windows-1252", "ascii", "us-ascii"}
+# Tag mismatches libxml2 repaired; a few are common on real pages, this many means broken markup.
+_REPAIRS_FOR_MALFORMED = 3
+
+
+def decode_body(body: bytes, encoding: str) -> tuple[str, bool]:
+    """Decode *body*, correcting a declared charset the bytes contradict; the flag says it did.
+
+    Servers often declare ISO-8859-1 for UTF-8 pages (every accented letter turns into two
+    characters of mojibake) or UTF-8 for Windows-1252 pages (undecodable bytes).
+    """
+    try:
+        text = body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        try:
+            return body.decode("utf-8"), True
+        except UnicodeDecodeError:
+            return body.decode("cp1252", errors="replace"), True
+    if encoding.lower().replace("_", "-") in _SINGLE_BYTE and not body.isascii():
+        try:
+            return body.decode("utf-8"), True
+        except UnicodeDecodeError:
+            pass
+    return text, False
+
+
+def parse_html(html: str) -> tuple[HtmlElement | None, int]:
+    """Parse with libxml2's recovering parser; returns the tree and the number of repairs made."""
+    if not html.strip():
+        return None, 0
+    parser = HTMLParser(recover=True, remove_blank_text=False)
+    try:
+        # Parsed as text, already decoded: a <meta charset> in the page must not decode it again.
+        tree = document_fromstring(_XML_DECLARATION.sub("", html, count=1), parser=parser)
+    except (etree.ParserError, ValueError):
+        return None, 0
+    repairs = sum(1 for error in parser.error_log if error.type_name == "ERR_TAG_NAME_MISMATCH")
+    return tree, repairs
 
 
 def process_page(
@@ -71,18 +114,21 @@ def process_page(
     extraction of a small page, so none of it stays in the crawling process. The fields include
     `word_hashes`, one array per paragraph of `text`, for the near-duplicate signature.
     """
-    html = body.decode(encoding, errors="replace")
-    tree = load_html(html)
+    html, corrected = decode_body(body, encoding)
+    tree, repairs = parse_html(html)
+    notes = (("charset_mismatch",) if corrected else ()) + (
+        ("markup_repaired",) if repairs >= _REPAIRS_FOR_MALFORMED else ()
+    )
     if tree is None:
-        return PageResult("unparseable")
+        return PageResult("unparseable", notes=notes)
     verdict = judge_article(tree, url, options.article_min_words)
     if not verdict.is_article:
-        return PageResult("not_article", reasons=verdict.reasons)
+        return PageResult("not_article", reasons=verdict.reasons, notes=notes)
     fields = _extract_fields(html, tree, url, declared_language, options)
     if fields is None:
-        return PageResult("no_text", reasons=verdict.reasons)
+        return PageResult("no_text", reasons=verdict.reasons, notes=notes)
     fields["word_hashes"] = [word_hashes(part) for part in paragraphs(fields["text"])]
-    return PageResult("article", fields, verdict.reasons)
+    return PageResult("article", fields, verdict.reasons, notes)
 
 
 def extract_article(
