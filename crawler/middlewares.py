@@ -5,10 +5,14 @@ INCREMENTAL_REVISIT_HOURS; after that it is fetched conditionally (If-None-Match
 If-Modified-Since), and a 304 Not Modified stores nothing. Pages that never held an article
 (feeds, sitemaps, fronts, sections) are always fetched.
 
+RetryAfterMiddleware: a 429 or 503 with Retry-After is retried after the time asked for, up to
+RETRY_AFTER_MAX_SECONDS; longer, it is not retried this run.
+
 PageFingerprinter: requests for one page (see crawler.urls.page_key: http and https, session ids,
 campaign parameters) are one request to Scrapy's duplicate filter.
 
-Settings: INCREMENTAL_ENABLED, INCREMENTAL_REVISIT_HOURS, DATA_DIR, STORAGE_BACKEND.
+Settings: INCREMENTAL_ENABLED, INCREMENTAL_REVISIT_HOURS, RETRY_AFTER_MAX_SECONDS, DATA_DIR,
+STORAGE_BACKEND.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -107,3 +112,41 @@ class IncrementalMiddleware:
         )
         await asyncio.get_running_loop().run_in_executor(self._thread, self.store.touch_page, fetch)
         raise IgnoreRequest(f"not modified since its last fetch: {request.url}")
+
+
+class RetryAfterMiddleware:
+    def __init__(self, stats: StatsCollector, max_seconds: float) -> None:
+        self.stats = stats
+        self.max_seconds = max_seconds
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        return cls(crawler.stats, crawler.settings.getfloat("RETRY_AFTER_MAX_SECONDS"))
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if response.status not in (429, 503):
+            return response
+        delay = retry_after_seconds(response.headers.get(b"Retry-After", b"").decode("latin-1"))
+        if delay is None:
+            return response
+        if delay > self.max_seconds:
+            self.stats.inc_value("news/retry_after/too_long")
+            request.meta["dont_retry"] = True  # counted as a failed fetch; the next run tries again
+            return response
+        self.stats.inc_value("news/retry_after/honoured")
+        await asyncio.sleep(delay)  # only this request waits; the retry middleware retries it next
+        return response
+
+
+def retry_after_seconds(value: str) -> float | None:
+    """Seconds asked for by a Retry-After header (delay-seconds or an HTTP date), or None."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -67,3 +67,13 @@ def page_keys(url: str, request_url: str | None = None) -> list[str]:
         if requested != keys[0]:
             keys.append(requested)
     return keys
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def path_template(url: str) -> str:
+    """The shape of a URL: host, path and parameter names with every run of digits as one #."""
+    parts = urlsplit(url)
+    names = sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)})
+    return f"{parts.hostname}{_DIGITS.sub('#', parts.path)}?{'&'.join(names)}"

@@ -65,7 +65,11 @@ RUN_ALARM_EMPTY_SOURCES = True
 # --- Incremental crawling -------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.IncrementalMiddleware": 560,
+    # after the incremental middleware, before Scrapy's retry middleware (550), on responses
+    "crawler.middlewares.RetryAfterMiddleware": 555,
 }
+# A 429/503 asking to come back later is retried after that long, if it is no longer than this.
+RETRY_AFTER_MAX_SECONDS = 30.0
 # Requests for one page (http/https, session ids, campaign parameters) are one request.
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.PageFingerprinter"
 INCREMENTAL_ENABLED = True
@@ -77,6 +81,9 @@ INCREMENTAL_REVISIT_HOURS = 24.0
 NEWS_FOLLOW_DEPTH = 2
 # A page without structured article markup counts as an article only with this much body text.
 NEWS_ARTICLE_MIN_WORDS = 150
+# Links of one shape (host, path and parameter names, digits aside) followed per run, at most:
+# an endless calendar or numbered-page trap stops here if the depth limit did not stop it.
+NEWS_MAX_URLS_PER_PATTERN = 2000
 
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,

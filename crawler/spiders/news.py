@@ -9,7 +9,11 @@ response. Every HTML page becomes a raw PageItem; the extraction stage judges wh
 article (crawler.pages.judge_article) in a worker process, so that fronts, section and tag pages
 are never stored, and the spider never parses a page it does not follow links from.
 
-Settings: NEWS_FOLLOW_DEPTH.
+Links are followed without session ids, and no more than NEWS_MAX_URLS_PER_PATTERN links of one
+shape (digits aside) per run, so endless calendars and session-id traps end. Every failed fetch
+is counted under news/failed/<kind> (http_404, timeout, too_large, redirect_loop...).
+
+Settings: NEWS_FOLLOW_DEPTH, NEWS_MAX_URLS_PER_PATTERN.
 """
 
 from __future__ import annotations
@@ -25,10 +29,13 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
 
+from crawler.failures import failure_kind
 from crawler.items import PageItem
 from crawler.pages import PageKind, feed_links, sniff_kind
 from crawler.sources import Source, load_sources
+from crawler.urls import path_template, without_session
 
 
 class NewsSpider(Spider):
@@ -47,6 +54,8 @@ class NewsSpider(Spider):
         settings = crawler.settings
         spider.follow_depth = settings.getint("NEWS_FOLLOW_DEPTH")
         spider.max_sitemap_size = settings.getint("DOWNLOAD_MAXSIZE")
+        spider.max_urls_per_pattern = settings.getint("NEWS_MAX_URLS_PER_PATTERN")
+        spider._templates = {}
         # A bad sources file raises here, before anything is fetched, and the run exits non-zero.
         spider.sources = load_sources(spider._start_urls_arg, spider._sources_arg, spider.follow_depth)
         return spider
@@ -56,6 +65,7 @@ class NewsSpider(Spider):
             yield Request(
                 source.url,
                 callback=self.parse,
+                errback=self.fetch_failed,
                 dont_filter=True,
                 meta={"source": source.name, "hops_left": source.depth, "start_url": True},
             )
@@ -89,12 +99,42 @@ class NewsSpider(Spider):
                 for link in self._links.extract_links(response)
                 if urlsplit(link.url).hostname == host
             ]
-            yield from self._follow(response, links, hops_left=hops_left - 1)
+            yield from self._follow(response, links, hops_left=hops_left - 1, from_page=True)
 
-    def _follow(self, response: Response, urls: list[str], hops_left: int) -> Iterator[Request]:
+    def _follow(
+        self, response: Response, urls: list[str], hops_left: int, from_page: bool = False
+    ) -> Iterator[Request]:
         source = response.meta.get("source")
         for url in urls:
-            yield response.follow(url, callback=self.parse, meta={"source": source, "hops_left": hops_left})
+            url, had_session = without_session(response.urljoin(url))
+            if had_session:  # session ids in links make endless copies of one page
+                self.crawler.stats.inc_value("news/session_ids_removed")
+            if from_page and self._trap(url):  # feeds and sitemaps list pages on purpose
+                continue
+            yield Request(
+                url,
+                callback=self.parse,
+                errback=self.fetch_failed,
+                meta={"source": source, "hops_left": hops_left},
+            )
+
+    def _trap(self, url: str) -> bool:
+        """Whether *url* is one too many of a pattern (an endless calendar, numbered pages)."""
+        template = path_template(url)
+        seen = self._templates.get(template, 0) + 1
+        self._templates[template] = seen
+        if seen > self.max_urls_per_pattern:
+            self.crawler.stats.inc_value("news/trap_links_capped")
+            if seen == self.max_urls_per_pattern + 1:
+                self.logger.info("not following more links like %s (a crawler trap?)", url)
+            return True
+        return False
+
+    def fetch_failed(self, failure: Failure) -> None:
+        kind = failure_kind(failure)
+        if kind is not None:
+            self.crawler.stats.inc_value(f"news/failed/{kind}")
+            self.logger.debug("could not fetch %s: %s", failure.request.url, kind)  # type: ignore[attr-defined]
 
     def _page_item(self, response: TextResponse) -> PageItem:
         redirects = response.meta.get("redirect_urls") or [response.url]

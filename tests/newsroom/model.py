@@ -28,6 +28,7 @@ class Page:
     content_type: str
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()
+    hang: bool = False  # accept the request and never answer it
 
 
 @dataclass
