@@ -198,8 +198,11 @@ class NearDuplicatePipeline:
                 )
                 self.index.remove(previous.url)  # type: ignore[arg-type]
             elif url in self.index:
+                # The same page reached twice in this run (say, once through a redirect): the
+                # storage stage records this fetch's URLs for the page and stores nothing.
                 self.stats.inc_value("neardup/already_stored")
-                raise AlreadyStored(f"already stored: {url}")
+                article["unchanged"] = True
+                return item
             else:
                 cluster_id, first_url = await self._decide(article, url, signature)
             day = window_day(article.get("published"), article["fetched_at"])

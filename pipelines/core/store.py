@@ -257,6 +257,13 @@ class SQLiteArticleStore(ArticleStore):
         return True
 
     def _record_fetch(self, cursor: sqlite3.Cursor, page: PageFetch, article_id: int | None) -> None:
+        if article_id is None:  # a fetch that stored nothing: new URLs join the page's article
+            placeholders = ", ".join("?" * len(page.keys))
+            row = cursor.execute(
+                f"SELECT article_id FROM pages WHERE page_key IN ({placeholders}) AND article_id IS NOT NULL",
+                page.keys,
+            ).fetchone()
+            article_id = row[0] if row else None
         for key in page.keys:
             cursor.execute(
                 "INSERT INTO pages (page_key, article_id, etag, last_modified, fetched_at) VALUES (?, ?, ?, ?, ?) "
