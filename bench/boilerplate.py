@@ -26,7 +26,7 @@ from crawler.items import ArticleItem
 from pipelines.boilerplate import BoilerplatePipeline
 from pipelines.core.extract import ExtractOptions, extract_article
 from pipelines.core.segments import SiteSegments
-from pipelines.core.store import open_segment_store
+from pipelines.core.store import StoreConfig, open_segment_store
 from settings import base
 from tests.conftest import project_crawler
 from tests.newsroom.build import Plan, build_newsroom
@@ -90,7 +90,7 @@ def on_newsroom(newsroom: Newsroom, data_dir: Path) -> dict:
             stored.get(article.url, "").split("\n\n")
         )
     learned = Counter()
-    segments = open_segment_store("sqlite", data_dir)
+    segments = open_segment_store(StoreConfig("sqlite", data_dir))
     for host in {a.host for a in newsroom.articles}:
         site = SiteSegments()
         site.load_dict(segments.load(host) or {})

@@ -34,12 +34,12 @@ def fill_store(data_dir: Path, in_window: int, today: int) -> None:
     """A store of *in_window* articles dated within the window and 10% more dated before it."""
     from scrapy.settings import Settings
 
-    from pipelines.core.store import open_store
+    from pipelines.core.store import StoreConfig, open_store
     from pipelines.neardup import build_signer
 
     settings = Settings()
     settings.setmodule(base)
-    open_store("sqlite", data_dir, build_signer(settings).scheme).close()  # creates the schema
+    open_store(StoreConfig("sqlite", data_dir), build_signer(settings).scheme).close()  # creates the schema
     db = sqlite3.connect(data_dir / "articles.sqlite3")
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=OFF")
@@ -96,14 +96,14 @@ def measure(data_dir: str) -> dict:
     from bench.articlebench import load_bodies
     from pipelines.core.index import IndexedCopy
     from pipelines.core.signatures import word_hashes
-    from pipelines.core.store import open_store
+    from pipelines.core.store import StoreConfig, open_store
     from pipelines.neardup import build_index, build_signer, today
 
     settings = Settings()
     settings.setmodule(base)
     signer = build_signer(settings)
     started = time.perf_counter()
-    store = open_store("sqlite", data_dir, signer.scheme)
+    store = open_store(StoreConfig("sqlite", data_dir), signer.scheme)
     index = build_index(settings)
     rows = store.index_rows(today() - base.NEARDUP_WINDOW_DAYS)
     index.load(

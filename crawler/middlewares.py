@@ -31,7 +31,7 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from crawler.urls import page_key, page_keys
-from pipelines.core.store import ArticleStore, PageFetch, open_store
+from pipelines.core.store import ArticleStore, PageFetch, StoreConfig, open_store
 from pipelines.neardup import build_signer
 
 logger = logging.getLogger(__name__)
@@ -68,9 +68,7 @@ class IncrementalMiddleware:
         hours = settings.getfloat("INCREMENTAL_REVISIT_HOURS")
         if hours < 0:
             raise NotConfigured("INCREMENTAL_REVISIT_HOURS must be 0 or more")
-        store = open_store(
-            settings.get("STORAGE_BACKEND"), settings.get("DATA_DIR"), build_signer(settings).scheme
-        )
+        store = open_store(StoreConfig.from_settings(settings), build_signer(settings).scheme)
         middleware = cls(crawler, store, timedelta(hours=hours))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware

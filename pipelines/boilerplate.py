@@ -37,7 +37,7 @@ from crawler.items import ArticleItem
 from pipelines import require_asyncio
 from pipelines.core.rules import Rules, RulesError, load_rules
 from pipelines.core.segments import SiteSegments, paragraph_key, segment_key
-from pipelines.core.store import SegmentStatsStore, open_segment_store
+from pipelines.core.store import SegmentStatsStore, StoreConfig, open_segment_store
 from pipelines.core.text import join_paragraphs, paragraphs, words
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class BoilerplatePipeline:
             rules = load_rules(settings.get("BOILERPLATE_RULES_FILE"))
             pipeline = cls(
                 crawler,
-                open_segment_store(settings.get("STORAGE_BACKEND"), settings.get("DATA_DIR")),
+                open_segment_store(StoreConfig.from_settings(settings)),
                 rules,
                 min_stories=settings.getint("BOILERPLATE_MIN_STORIES"),
                 min_share=settings.getfloat("BOILERPLATE_MIN_SHARE"),

@@ -13,6 +13,8 @@ import hashlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -30,8 +32,9 @@ from crawler.urls import page_keys
 from pipelines import require_asyncio
 from pipelines.boilerplate import article_recleaned
 from pipelines.core.index import Candidate, IndexedCopy, MatchRule, SignatureIndex
+from pipelines.core.redis_index import RedisSignatureIndex
 from pipelines.core.signatures import Signature, Signer
-from pipelines.core.store import ArticleStore, PageState, open_store
+from pipelines.core.store import ArticleStore, StoreConfig, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -76,32 +79,51 @@ def build_signer(settings: BaseSettings) -> Signer:
     return Signer(settings.getint("NEARDUP_NUM_PERM"), settings.getint("NEARDUP_SHINGLE_SIZE"))
 
 
-def build_index(settings: BaseSettings) -> SignatureIndex:
+def build_index(settings: BaseSettings) -> SignatureIndex | RedisSignatureIndex:
+    """The index named by NEARDUP_BACKEND: "memory" (rebuilt from the store at start) or "redis"."""
     rule = MatchRule(
         threshold=settings.getfloat("NEARDUP_THRESHOLD"),
         containment=settings.getfloat("NEARDUP_CONTAINMENT"),
         min_shingles=settings.getint("NEARDUP_CONTAINMENT_MIN_SHINGLES"),
     )
-    return SignatureIndex(
+    shape = (
         settings.getint("NEARDUP_NUM_PERM"),
         settings.getint("NEARDUP_BANDS"),
         settings.getint("NEARDUP_ROWS"),
-        rule,
     )
+    backend = settings.get("NEARDUP_BACKEND")
+    if backend == "memory":
+        return SignatureIndex(*shape, rule)
+    if backend == "redis":
+        return RedisSignatureIndex(
+            settings.get("NEARDUP_REDIS_URL"), settings.get("NEARDUP_REDIS_PREFIX"), *shape, rule
+        )
+    raise ValueError(f"NEARDUP_BACKEND must be 'memory' or 'redis', got {backend!r}")
+
+
+@dataclass
+class Decision:
+    """What the near-duplicate stage decided for one article."""
+
+    fields: dict[str, Any]  # cluster_id, duplicate_of, similarity, version, previous_id
+    unchanged: bool = False  # the same page with the same text: store nothing
+    drop: str | None = None  # the reason to drop it (NEARDUP_DROP_DUPLICATES)
+    day: int = 0
 
 
 class NearDuplicatePipeline:
     """Sets cluster_id, duplicate_of and similarity on each article, and its signature for storage.
 
-    Decisions are taken one article at a time in arrival order, so the same input order gives the
-    same clusters even when a borderline candidate needs its exact shingle set from the store.
+    Decisions are taken one article at a time in arrival order, on one thread that alone touches
+    the index, so the same input order gives the same clusters. With the shared Redis index, a
+    Redis lock also serialises decisions across crawler processes.
     """
 
     def __init__(
         self,
         stats: StatsCollector,
         signer: Signer,
-        index: SignatureIndex,
+        index: SignatureIndex | RedisSignatureIndex,
         store: ArticleStore,
         drop_duplicates: bool = False,
         window_days: int = 30,
@@ -118,7 +140,7 @@ class NearDuplicatePipeline:
         self._decisions = asyncio.Lock()
         # Exact shingle sets of articles indexed but maybe not yet written by the storage stage.
         self._in_flight: dict[str, np.ndarray] = {}
-        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neardup-store")
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neardup")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
@@ -131,7 +153,7 @@ class NearDuplicatePipeline:
             index = build_index(settings)
         except ValueError as exc:
             raise NotConfigured(f"near-duplicate settings are invalid: {exc}") from exc
-        store = open_store(settings.get("STORAGE_BACKEND"), settings.get("DATA_DIR"), signer.scheme)
+        store = open_store(StoreConfig.from_settings(settings), signer.scheme)
         pipeline = cls(
             crawler.stats,
             signer,
@@ -148,102 +170,156 @@ class NearDuplicatePipeline:
 
     async def open_spider(self) -> None:
         started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        rows = await loop.run_in_executor(self._reader, self.store.index_rows, self._window_start())
-        self.index.load(
-            rows.urls, rows.cluster_ids, rows.first_urls, rows.matrix, rows.shingle_counts, rows.window_days
-        )
+        await self._in_thread(self._prepare_index)
         logger.info(
-            "near-duplicate index loaded: %d stored signatures from the last %d days in %.2f s",
+            "near-duplicate index ready: %d signatures from the last %d days in %.2f s",
             len(self.index),
             self.window_days,
             time.perf_counter() - started,
         )
         self.stats.set_value("neardup/index_loaded", len(self.index))
 
+    def _prepare_index(self) -> None:
+        """Load the window's signatures, or for the shared index, expire old ones and reload them
+        from the store if Redis lost them."""
+        since = self._window_start()
+        if isinstance(self.index, SignatureIndex):
+            rows = self.store.index_rows(since)
+            self.index.load(
+                rows.urls,
+                rows.cluster_ids,
+                rows.first_urls,
+                rows.matrix,
+                rows.shingle_counts,
+                rows.window_days,
+            )
+            return
+        with self.index.claim():
+            self._reload_if_lost()
+            self.stats.inc_value("neardup/expired", self.index.expire(since))
+
+    def _reload_if_lost(self) -> None:
+        if isinstance(self.index, RedisSignatureIndex) and not self.index.loaded:
+            rows = self.store.index_rows(self._window_start())
+            logger.warning(
+                "the shared index is empty (Redis restarted?): reloading %d signatures", len(rows.urls)
+            )
+            self.index.load(
+                rows.urls,
+                rows.cluster_ids,
+                rows.first_urls,
+                rows.matrix,
+                rows.shingle_counts,
+                rows.window_days,
+            )
+            self.index.mark_loaded()
+            self.stats.inc_value("neardup/index_reloaded")
+
     def _window_start(self) -> int:
         return today() - self.window_days
 
+    async def _in_thread(self, function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
+
     async def close_spider(self) -> None:
-        self._reader.shutdown(wait=True)
+        self._thread.shutdown(wait=True)
         self.store.close()
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
         article = ItemAdapter(item)
-        url = article["url"]
         hashes = article.pop("word_hashes", None)
         if hashes is not None:  # hashed in the extraction worker, paragraph by paragraph
             signature = self.signer.sign_words(np.concatenate(hashes) if hashes else np.empty(0, np.uint64))
         else:
             signature = self.signer.sign(article["text"])
         article["text_hash"] = xxhash.xxh64_hexdigest(article["text"].encode("utf-8"))
-        async with self._decisions:
-            previous = await self._stored_page(article)
-            if previous is not None and previous.text_hash == article["text_hash"]:
-                self.stats.inc_value("neardup/unchanged")
-                article["unchanged"] = True  # the storage stage records the fetch and drops it
-                return item
-            if previous is not None:
-                # The page changed since it was stored: a new version of the same story.
-                self.stats.inc_value("neardup/new_versions")
-                cluster_id, first_url = previous.cluster_id, previous.duplicate_of or previous.url
-                article.update(
-                    cluster_id=previous.cluster_id,
-                    duplicate_of=previous.duplicate_of,
-                    similarity=previous.similarity,
-                    version=previous.version + 1,
-                    previous_id=previous.article_id,
-                )
-                self.index.remove(previous.url)  # type: ignore[arg-type]
-            elif url in self.index:
-                # The same page reached twice in this run (say, once through a redirect): the
-                # storage stage records this fetch's URLs for the page and stores nothing.
-                self.stats.inc_value("neardup/already_stored")
-                article["unchanged"] = True
-                return item
-            else:
-                cluster_id, first_url = await self._decide(article, url, signature)
-            day = window_day(article.get("published"), article["fetched_at"])
-            if day >= self._window_start():
-                self.index.add(IndexedCopy(url, cluster_id, first_url, signature), day)  # type: ignore[arg-type]
-                self._in_flight[url] = signature.shingles  # type: ignore[assignment]
-                self._added += 1
-                if self._added % 1000 == 0:  # a crawl running for days keeps its index to the window
-                    self.stats.inc_value("neardup/expired", self.index.expire(self._window_start()))
-            else:
-                self.stats.inc_value("neardup/outside_window")
+        facts = {
+            name: article.get(name) for name in ("url", "request_url", "text_hash", "published", "fetched_at")
+        }
+        async with self._decisions:  # FIFO: decisions in arrival order
+            decision = await self._in_thread(self._decide, facts, signature)
+        if decision.unchanged:
+            article["unchanged"] = True  # the storage stage records the fetch and drops it
+            return item
+        article.update(decision.fields)
+        if decision.drop:
+            raise LaterCopy(decision.drop)
         article["signature"] = signature
-        article["window_day"] = day
+        article["window_day"] = decision.day
         return item
 
-    async def _stored_page(self, article: ItemAdapter) -> PageState | None:
-        """The stored state of this page, if an earlier version of it is stored."""
-        keys = page_keys(article["url"], article.get("request_url"))
-        loop = asyncio.get_running_loop()
-        state = await loop.run_in_executor(self._reader, self.store.page, keys)
-        return state if state is not None and state.article_id is not None else None
+    def _decide(self, facts: dict[str, Any], signature: Signature) -> Decision:
+        claim = self.index.claim() if isinstance(self.index, RedisSignatureIndex) else nullcontext()
+        with claim:
+            self._reload_if_lost()
+            return self._decide_claimed(facts, signature)
 
-    async def _decide(self, article: ItemAdapter, url: str, signature: Signature) -> tuple[str, str]:
-        """A new page: the first copy of a story, or a later copy of a stored one."""
-        article["version"] = 1
-        match = await self._best_match(signature)
-        if match is None:
-            self.stats.inc_value("neardup/first_copies")
-            article.update(cluster_id=new_cluster_id(url), duplicate_of=None, similarity=None)
-            return article["cluster_id"], url
-        self.stats.inc_value("neardup/duplicates")
-        copy, similarity = match
-        article.update(
-            cluster_id=copy.cluster_id, duplicate_of=copy.first_url, similarity=round(similarity, 4)
-        )
-        logger.debug("%s repeats %s (similarity %.2f)", url, copy.url, similarity)
-        if self.drop_duplicates:
-            raise LaterCopy(f"later copy of {copy.first_url}: {url}")
-        return copy.cluster_id, copy.first_url
+    def _decide_claimed(self, facts: dict[str, Any], signature: Signature) -> Decision:
+        url = facts["url"]
+        state = self.store.page(page_keys(url, facts.get("request_url")))
+        previous = state if state is not None and state.article_id is not None else None
+        if previous is not None and previous.text_hash == facts["text_hash"]:
+            self.stats.inc_value("neardup/unchanged")
+            return Decision({}, unchanged=True)
+        if previous is not None:
+            # The page changed since it was stored: a new version of the same story.
+            self.stats.inc_value("neardup/new_versions")
+            fields = {
+                "cluster_id": previous.cluster_id,
+                "duplicate_of": previous.duplicate_of,
+                "similarity": previous.similarity,
+                "version": previous.version + 1,
+                "previous_id": previous.article_id,
+            }
+            first_url = previous.duplicate_of or previous.url
+            self.index.remove(previous.url)  # type: ignore[arg-type]
+        elif url in self.index:
+            # The same page reached twice in this run (say, once through a redirect): the storage
+            # stage records this fetch's URLs for the page and stores nothing.
+            self.stats.inc_value("neardup/already_stored")
+            return Decision({}, unchanged=True)
+        else:
+            match = self._best_match(signature)
+            if match is None:
+                self.stats.inc_value("neardup/first_copies")
+                fields = {
+                    "cluster_id": new_cluster_id(url),
+                    "duplicate_of": None,
+                    "similarity": None,
+                    "version": 1,
+                }
+                first_url = url
+            else:
+                self.stats.inc_value("neardup/duplicates")
+                copy, similarity = match
+                first_url = copy.first_url
+                fields = {
+                    "cluster_id": copy.cluster_id,
+                    "duplicate_of": first_url,
+                    "similarity": round(similarity, 4),
+                    "version": 1,
+                }
+                logger.debug("%s repeats %s (similarity %.2f)", url, copy.url, similarity)
+                if self.drop_duplicates:
+                    return Decision(fields, drop=f"later copy of {first_url}: {url}")
+        day = window_day(facts.get("published"), facts["fetched_at"])
+        if day >= self._window_start():
+            copy = IndexedCopy(url, fields["cluster_id"], first_url, signature)
+            if isinstance(self.index, RedisSignatureIndex):
+                self.index.add(copy, day, signature.shingles)
+            else:
+                self.index.add(copy, day)
+            self._in_flight[url] = signature.shingles  # type: ignore[assignment]
+            self._added += 1
+            if self._added % 1000 == 0:  # a crawl running for days keeps its index to the window
+                self.stats.inc_value("neardup/expired", self.index.expire(self._window_start()))
+        else:
+            self.stats.inc_value("neardup/outside_window")
+        return Decision(fields, day=day)
 
-    async def _best_match(self, signature: Signature) -> tuple[IndexedCopy, float] | None:
+    def _best_match(self, signature: Signature) -> tuple[IndexedCopy, float] | None:
         """The most similar confirmed copy; ties go to the copy indexed first."""
         confirmed: list[tuple[float, IndexedCopy]] = []
         unsure: list[Candidate] = []
@@ -255,7 +331,7 @@ class NearDuplicatePipeline:
                 confirmed.append((candidate.similarity, candidate.copy))
         self.stats.inc_value("neardup/candidates_checked_exactly", len(unsure))
         if unsure:
-            exact = await self._exact_sets([c.copy.url for c in unsure])
+            exact = self._exact_sets([c.copy.url for c in unsure])
             for candidate in unsure:
                 other = exact.get(candidate.copy.url)
                 if other is None:
@@ -269,12 +345,16 @@ class NearDuplicatePipeline:
         best = next(copy for similarity, copy in confirmed if similarity == best_similarity)
         return best, best_similarity
 
-    async def _exact_sets(self, urls: list[str]) -> dict[str, np.ndarray]:
+    def _exact_sets(self, urls: list[str]) -> dict[str, np.ndarray]:
+        """Exact shingle sets: this process's recent articles, other processes' (shared index),
+        then the article store."""
         found = {url: self._in_flight[url] for url in urls if url in self._in_flight}
         missing = [url for url in urls if url not in found]
+        if missing and isinstance(self.index, RedisSignatureIndex):
+            found.update(self.index.recent_shingles(missing))
+            missing = [url for url in urls if url not in found]
         if missing:
-            loop = asyncio.get_running_loop()
-            found.update(await loop.run_in_executor(self._reader, self.store.shingles, missing))
+            found.update(self.store.shingles(missing))
         return found
 
     def item_done(self, item: Any, **kwargs: Any) -> None:
@@ -283,10 +363,10 @@ class NearDuplicatePipeline:
 
     def article_recleaned(self, url: str, text: str, **kwargs: Any) -> None:
         # Later copies are compared with the clean text of a page stored before its site was learned.
-        self.index.update_signature(url, self.signer.sign(text))
+        self._thread.submit(self.index.update_signature, url, self.signer.sign(text))
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         # A later stage failed to store the article: forget it, so the index keeps matching the store.
         if isinstance(item, ArticleItem) and item.get("signature") is not None:
-            self.index.remove(item["url"])
+            self._thread.submit(self.index.remove, item["url"])
             self._in_flight.pop(item["url"], None)

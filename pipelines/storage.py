@@ -20,7 +20,7 @@ from crawler.urls import page_keys
 from pipelines import require_asyncio
 from pipelines.boilerplate import article_recleaned
 from pipelines.core.signatures import Signer
-from pipelines.core.store import ARTICLE_COLUMNS, ArticleStore, PageFetch, open_store
+from pipelines.core.store import ARTICLE_COLUMNS, ArticleStore, PageFetch, StoreConfig, open_store
 from pipelines.neardup import AlreadyStored, build_signer, new_cluster_id, window_day
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class StoragePipeline:
         require_asyncio(settings, "storage")
         signer = build_signer(settings)
         # Opened here, not in open_spider: an unusable store fails the run before anything is fetched.
-        store = open_store(settings.get("STORAGE_BACKEND"), settings.get("DATA_DIR"), signer.scheme)
+        store = open_store(StoreConfig.from_settings(settings), signer.scheme)
         pipeline = cls(crawler.stats, store, signer)
         crawler.signals.connect(pipeline.article_recleaned, signal=article_recleaned)
         return pipeline

@@ -127,6 +127,11 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 50_000_000
 # --- Near-duplicate stage ---------------------------------------------------------------------
 NEARDUP_ENABLED = True
 NEARDUP_NUM_PERM = 128
+# "memory": the index is rebuilt from the store at start (one crawler process per DATA_DIR);
+# "redis": shared by every crawler process (settings/prod.py).
+NEARDUP_BACKEND = "memory"
+NEARDUP_REDIS_URL = "redis://127.0.0.1:6379/0"
+NEARDUP_REDIS_PREFIX = "newsdedup:"
 # LSH banding: 64 bands x 2 rows finds pairs down to Jaccard 0.25 (see pipelines/core/index.py).
 NEARDUP_BANDS = 64
 NEARDUP_ROWS = 2
@@ -145,4 +150,7 @@ NEARDUP_DROP_DUPLICATES = False
 
 # --- Storage stage ----------------------------------------------------------------------------
 STORAGE_ENABLED = True
+# "sqlite": files under DATA_DIR; "postgres": a PostgreSQL schema shared by several crawlers.
 STORAGE_BACKEND = "sqlite"
+STORAGE_POSTGRES_DSN = ""
+STORAGE_POSTGRES_SCHEMA = "newsdedup"

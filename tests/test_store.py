@@ -5,7 +5,7 @@ import pytest
 
 from crawler.urls import page_keys
 from pipelines.core.signatures import Signer
-from pipelines.core.store import PageFetch, StoreError, open_segment_store, open_store
+from pipelines.core.store import PageFetch, StoreConfig, StoreError, open_segment_store, open_store
 
 SCHEME = Signer().scheme
 
@@ -34,7 +34,7 @@ def article(url: str, text: str = "Some story text about the news of the day.") 
 
 def test_add_is_idempotent_on_url_and_keeps_the_signature(tmp_path):
     signer = Signer()
-    store = open_store("sqlite", tmp_path, SCHEME)
+    store = open_store(StoreConfig("sqlite", tmp_path), SCHEME)
     signature = signer.sign("Some story text about the news of the day.")
     assert store.add(article("http://a/1"), signature, 1, fetch("http://a/1")) is True
     assert store.add(article("http://a/1", "changed"), signature, 1, fetch("http://a/1")) is False
@@ -50,10 +50,10 @@ def test_add_is_idempotent_on_url_and_keeps_the_signature(tmp_path):
 
 def test_data_survives_reopening_and_update_text(tmp_path):
     signer = Signer()
-    store = open_store("sqlite", tmp_path, SCHEME)
+    store = open_store(StoreConfig("sqlite", tmp_path), SCHEME)
     store.add(article("http://a/1"), signer.sign("first text of the story here"), 1, fetch("http://a/1"))
     store.close()
-    store = open_store("sqlite", tmp_path, SCHEME)
+    store = open_store(StoreConfig("sqlite", tmp_path), SCHEME)
     new = signer.sign("cleaned text")
     assert store.update_text("http://a/1", "cleaned text", 2, new)
     assert not store.update_text("http://a/none", "x", 1, new)
@@ -63,7 +63,7 @@ def test_data_survives_reopening_and_update_text(tmp_path):
 
 
 def test_a_failed_write_leaves_nothing_half_stored(tmp_path):
-    store = open_store("sqlite", tmp_path, SCHEME)
+    store = open_store(StoreConfig("sqlite", tmp_path), SCHEME)
     broken = Signer().sign("text")
     object.__setattr__(broken, "shingles", None)  # the signature row cannot be written
     with pytest.raises(AssertionError):
@@ -73,22 +73,22 @@ def test_a_failed_write_leaves_nothing_half_stored(tmp_path):
 
 
 def test_signatures_of_other_settings_are_refused(tmp_path):
-    open_store("sqlite", tmp_path, SCHEME).close()
+    open_store(StoreConfig("sqlite", tmp_path), SCHEME).close()
     with pytest.raises(StoreError, match="NEARDUP_NUM_PERM"):
-        open_store("sqlite", tmp_path, Signer(num_perm=64).scheme)
+        open_store(StoreConfig("sqlite", tmp_path), Signer(num_perm=64).scheme)
 
 
 def test_an_unusable_data_dir_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     with pytest.raises(StoreError, match="set DATA_DIR to a writable directory"):
-        open_store("sqlite", blocker / "data", SCHEME)
+        open_store(StoreConfig("sqlite", blocker / "data"), SCHEME)
     with pytest.raises(StoreError, match="unknown STORAGE_BACKEND"):
-        open_store("mongodb", tmp_path, SCHEME)
+        open_store(StoreConfig("mongodb", tmp_path), SCHEME)
 
 
 def test_segment_stats_store_round_trip(tmp_path):
-    store = open_segment_store("sqlite", tmp_path)
+    store = open_segment_store(StoreConfig("sqlite", tmp_path))
     assert store.load("example.test") is None
     store.save({"example.test": {"stories": 3}, "other.test": {"stories": 1}})
     store.save({"example.test": {"stories": 4}})
@@ -99,7 +99,7 @@ def test_segment_stats_store_round_trip(tmp_path):
 
 def test_versions_of_a_page_and_its_fetches(tmp_path):
     signer = Signer()
-    store = open_store("sqlite", tmp_path, SCHEME)
+    store = open_store(StoreConfig("sqlite", tmp_path), SCHEME)
     first = article("http://a/1")
     store.add({**first, "text_hash": "h1"}, signer.sign(first["text"]), 1, fetch("http://a/1", '"v1"'))
     state = store.page(page_keys("https://a/1"))  # http and https are one page

@@ -17,7 +17,7 @@ from typing import Any
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from pipelines.core.store import ClusterMember, StoreError, open_store
+from pipelines.core.store import ClusterMember, StoreConfig, StoreError, open_store
 from pipelines.neardup import build_signer
 
 
@@ -100,10 +100,7 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         try:
             store = open_store(
-                self.settings.get("STORAGE_BACKEND"),
-                self.settings.get("DATA_DIR"),
-                build_signer(self.settings).scheme,
-                create=False,
+                StoreConfig.from_settings(self.settings), build_signer(self.settings).scheme, create=False
             )
         except StoreError as exc:
             print(f"error: {exc}", file=sys.stderr)

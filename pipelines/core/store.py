@@ -431,17 +431,43 @@ class SQLiteSegmentStatsStore(SegmentStatsStore):
         self._db.close()
 
 
-def open_segment_store(backend: str, data_dir: str | Path) -> SegmentStatsStore:
-    """Open the boilerplate statistics store named by STORAGE_BACKEND under DATA_DIR."""
-    if backend == "sqlite":
-        return SQLiteSegmentStatsStore(Path(data_dir) / "boilerplate.sqlite3")
-    raise StoreError(f"unknown STORAGE_BACKEND {backend!r}; use 'sqlite'")
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where state lives: settings STORAGE_BACKEND ("sqlite" or "postgres"), DATA_DIR, and for
+    PostgreSQL STORAGE_POSTGRES_DSN and STORAGE_POSTGRES_SCHEMA."""
+
+    backend: str = "sqlite"
+    data_dir: str | Path = "data"
+    postgres_dsn: str = ""
+    postgres_schema: str = "newsdedup"
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> StoreConfig:
+        return cls(
+            backend=settings.get("STORAGE_BACKEND") or "sqlite",
+            data_dir=settings.get("DATA_DIR") or "data",
+            postgres_dsn=settings.get("STORAGE_POSTGRES_DSN") or "",
+            postgres_schema=settings.get("STORAGE_POSTGRES_SCHEMA") or "newsdedup",
+        )
 
 
-def open_store(
-    backend: str, data_dir: str | Path, signature_scheme: str, create: bool = True
-) -> ArticleStore:
-    """Open the article store named by STORAGE_BACKEND under DATA_DIR (creating it unless *create* is off)."""
-    if backend == "sqlite":
-        return SQLiteArticleStore(Path(data_dir) / "articles.sqlite3", signature_scheme, create)
-    raise StoreError(f"unknown STORAGE_BACKEND {backend!r}; use 'sqlite'")
+def open_segment_store(config: StoreConfig) -> SegmentStatsStore:
+    """Open the boilerplate statistics store of *config*."""
+    if config.backend == "sqlite":
+        return SQLiteSegmentStatsStore(Path(config.data_dir) / "boilerplate.sqlite3")
+    if config.backend == "postgres":
+        from .postgres import PostgresSegmentStatsStore
+
+        return PostgresSegmentStatsStore(config.postgres_dsn, config.postgres_schema)
+    raise StoreError(f"unknown STORAGE_BACKEND {config.backend!r}; use 'sqlite' or 'postgres'")
+
+
+def open_store(config: StoreConfig, signature_scheme: str, create: bool = True) -> ArticleStore:
+    """Open the article store of *config* (creating it unless *create* is off)."""
+    if config.backend == "sqlite":
+        return SQLiteArticleStore(Path(config.data_dir) / "articles.sqlite3", signature_scheme, create)
+    if config.backend == "postgres":
+        from .postgres import PostgresArticleStore
+
+        return PostgresArticleStore(config.postgres_dsn, config.postgres_schema, signature_scheme, create)
+    raise StoreError(f"unknown STORAGE_BACKEND {config.backend!r}; use 'sqlite' or 'postgres'")
