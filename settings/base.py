@@ -84,6 +84,9 @@ NEWS_ARTICLE_MIN_WORDS = 150
 # Links of one shape (host, path and parameter names, digits aside) followed per run, at most:
 # an endless calendar or numbered-page trap stops here if the depth limit did not stop it.
 NEWS_MAX_URLS_PER_PATTERN = 2000
+# Start URLs are fetched even if something else already requested them (settings/prod.py turns
+# this off, so several workers fetch each start URL once between them).
+NEWS_START_DONT_FILTER = True
 
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,

@@ -55,6 +55,7 @@ class NewsSpider(Spider):
         spider.follow_depth = settings.getint("NEWS_FOLLOW_DEPTH")
         spider.max_sitemap_size = settings.getint("DOWNLOAD_MAXSIZE")
         spider.max_urls_per_pattern = settings.getint("NEWS_MAX_URLS_PER_PATTERN")
+        spider.start_dont_filter = settings.getbool("NEWS_START_DONT_FILTER")
         spider._templates = {}
         # A bad sources file raises here, before anything is fetched, and the run exits non-zero.
         spider.sources = load_sources(spider._start_urls_arg, spider._sources_arg, spider.follow_depth)
@@ -66,7 +67,7 @@ class NewsSpider(Spider):
                 source.url,
                 callback=self.parse,
                 errback=self.fetch_failed,
-                dont_filter=True,
+                dont_filter=self.start_dont_filter,
                 meta={"source": source.name, "hops_left": source.depth, "start_url": True},
             )
 

@@ -1,0 +1,69 @@
+"""Running several crawler processes against shared Redis and PostgreSQL (settings/prod.py).
+
+scrapy-redis holds the shared request queue and duplicate filter. PageDupeFilter makes the
+filter see pages the way the rest of the crawler does (crawler.urls.page_key). SharedQueueWorker
+keeps a worker alive while the shared queue still has requests, or while other workers may still
+add some, and then lets it stop.
+
+Settings: SCHEDULER_* and REDIS_* (scrapy-redis), SCALEOUT_IDLE_SECONDS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy_redis.dupefilter import RFPDupeFilter
+
+from crawler.urls import page_key
+
+logger = logging.getLogger(__name__)
+
+
+class PageDupeFilter(RFPDupeFilter):
+    """scrapy-redis's shared duplicate filter, keyed by page (http/https, session ids and campaign
+    parameters make no new page)."""
+
+    def request_fingerprint(self, request: Request) -> str:
+        digest = hashlib.sha1(request.method.encode())
+        digest.update(page_key(request.url).encode())
+        digest.update(request.body or b"")
+        return digest.hexdigest()
+
+
+class SharedQueueWorker:
+    """Stops a worker only after the shared queue has been empty for SCALEOUT_IDLE_SECONDS: another
+    worker may still be parsing a page that adds requests."""
+
+    def __init__(self, crawler: Crawler, idle_seconds: float) -> None:
+        self.crawler = crawler
+        self.idle_seconds = idle_seconds
+        self._idle_since: float | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedQueueWorker:
+        if "scrapy_redis" not in str(crawler.settings.get("SCHEDULER")):
+            raise NotConfigured("only for the shared scrapy-redis scheduler")
+        extension = cls(crawler, crawler.settings.getfloat("SCALEOUT_IDLE_SECONDS"))
+        crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(extension.request_scheduled, signal=signals.request_scheduled)
+        return extension
+
+    def request_scheduled(self, request: Any, spider: Any) -> None:
+        self._idle_since = None
+
+    def spider_idle(self, spider: Any) -> None:
+        scheduler = self.crawler.engine.scheduler
+        if scheduler is not None and scheduler.has_pending_requests():
+            self._idle_since = None
+            raise DontCloseSpider
+        now = time.monotonic()
+        if self._idle_since is None:
+            self._idle_since = now
+        if now - self._idle_since < self.idle_seconds:
+            raise DontCloseSpider
