@@ -6,7 +6,6 @@ Settings: DATA_DIR, RUN_SUMMARY_ENABLED.
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import resource
@@ -22,6 +21,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.middlewares import known_article_seen
+from crawler.runlog import RunLog, open_run_log
 
 logger = logging.getLogger(__name__)
 
@@ -96,11 +96,11 @@ class RunSummary:
     stored recently: a feed listing only known stories is still working.
     """
 
-    def __init__(self, crawler: Crawler, runs_dir: Path, alarm: bool = True) -> None:
+    def __init__(self, crawler: Crawler, run_log: RunLog, started: datetime, alarm: bool = True) -> None:
         self.crawler = crawler
-        self.runs_dir = runs_dir
+        self.run_log = run_log
         self.alarm = alarm
-        self.started = datetime.now(UTC)
+        self.started = started
         self._clock = time.monotonic()
         self.sites: dict[str, Counter[str]] = defaultdict(Counter)
         self.sources: dict[str, Counter[str]] = defaultdict(Counter)
@@ -110,11 +110,10 @@ class RunSummary:
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
         if not crawler.settings.getbool("RUN_SUMMARY_ENABLED"):
             raise NotConfigured("run summaries are off (RUN_SUMMARY_ENABLED = False)")
-        extension = cls(
-            crawler,
-            Path(crawler.settings.get("DATA_DIR")) / "runs",
-            crawler.settings.getbool("RUN_ALARM_EMPTY_SOURCES"),
-        )
+        started = datetime.now(UTC)
+        run_log = open_run_log(crawler.settings, f"{started:%Y%m%dT%H%M%SZ}-{os.getpid()}")
+        extension = cls(crawler, run_log, started, crawler.settings.getbool("RUN_ALARM_EMPTY_SOURCES"))
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.known_article_seen, signal=known_article_seen)
         crawler.signals.connect(extension.response_received, signal=signals.response_received)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
@@ -162,37 +161,28 @@ class RunSummary:
             "sources": {name: dict(counts) for name, counts in sorted(self.sources.items())},
         }
 
+    def spider_opened(self, spider: Any) -> None:
+        self.run_log.started()
+
     def empty_sources(self, spider: Any) -> list[str]:
         """Sources of this run that yielded no article, though they did in their previous run."""
-        names = [source.name for source in getattr(spider, "sources", [])]
-        empty = [name for name in names if not self.sources[name]["articles"]]
-        if not empty:
-            return []
+        yields = self.run_log.yields()
         alarms = []
-        for name in empty:
-            previous = self._previous_yield(name)
-            if previous:
+        for source in getattr(spider, "sources", []):
+            if yields.get(source.name):
+                continue
+            previous = self.run_log.previous_yield(source.name)
+            if previous and previous[1]:
                 alarms.append(
-                    f"source {name} yielded no articles this run; it yielded {previous[1]} in the run of {previous[0]}"
+                    f"source {source.name} yielded no articles this run; it yielded {previous[1]} "
+                    f"in the run of {previous[0]}"
                 )
         return alarms
 
-    def _previous_yield(self, name: str) -> tuple[str, int] | None:
-        """(when, articles) of the latest earlier run that crawled source *name*."""
-        if not self.runs_dir.is_dir():
-            return None
-        for path in sorted(self.runs_dir.glob("*.json"), reverse=True):
-            try:
-                run = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue  # a damaged summary is no reason to fail a run
-            if name in run.get("sources", {}):
-                return run["started"], run["sources"][name].get("articles", 0)
-        return None
-
     def spider_closed(self, spider: Any, reason: str) -> None:
         summary = self.summary(reason)
-        summary["alarms"] = self.empty_sources(spider) if self.alarm else []
+        last = self.run_log.finish(summary)
+        summary["alarms"] = self.empty_sources(spider) if self.alarm and last else []
         for alarm in summary["alarms"]:
             logger.error("alarm: %s; check the source's URL and its pages", alarm)
         if summary["alarms"] and self.crawler.stats is not None:
@@ -202,14 +192,7 @@ class RunSummary:
             "%(duplicates)d duplicates, %(errors)d errors, finished (%(finish_reason)s) in %(seconds).1f s",
             summary,
         )
-        try:
-            self.runs_dir.mkdir(parents=True, exist_ok=True)
-            name = f"{self.started:%Y%m%dT%H%M%SZ}-{os.getpid()}.json"
-            partial = self.runs_dir / f".{name}.partial"
-            partial.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-            partial.replace(self.runs_dir / name)  # a reader never sees half a file
-        except OSError as exc:
-            logger.error("could not write the run summary under %s: %s", self.runs_dir, exc)
+        self.run_log.save()
 
 
 def _cpu_seconds() -> dict[str, float]:

@@ -8,6 +8,8 @@ If-Modified-Since), and a 304 Not Modified stores nothing. Pages that never held
 RetryAfterMiddleware: a 429 or 503 with Retry-After is retried after the time asked for, up to
 RETRY_AFTER_MAX_SECONDS; longer, it is not retried this run.
 
+RobotsTxtMiddleware: Scrapy's, fixed for requests that wait together for a host's robots.txt.
+
 PageFingerprinter: requests for one page (see crawler.urls.page_key: http and https, session ids,
 campaign parameters) are one request to Scrapy's duplicate filter.
 
@@ -23,12 +25,16 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from crawler.urls import page_key, page_keys
 from pipelines.core.store import ArticleStore, PageFetch, StoreConfig, open_store
@@ -148,3 +154,17 @@ def retry_after_seconds(value: str) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with every waiting request getting the parser.
+
+    When several requests to one host wait for its robots.txt, Scrapy hands the parser to the
+    first of them only: the Deferred they share yields None to the others, and None means
+    "allowed". Each request here reads the host's parser again once robots.txt is in.
+    """
+
+    async def robot_parser(self, request: Request) -> Any:
+        parser = await super().robot_parser(request)
+        current = self._parsers.get(urlparse_cached(request).netloc)
+        return parser if current is None or isinstance(current, Deferred) else current

@@ -64,6 +64,9 @@ RUN_ALARM_EMPTY_SOURCES = True
 
 # --- Incremental crawling -------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's, fixed: every request waiting for a host's robots.txt is checked against it
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtMiddleware": 100,
     "crawler.middlewares.IncrementalMiddleware": 560,
     # after the incremental middleware, before Scrapy's retry middleware (550), on responses
     "crawler.middlewares.RetryAfterMiddleware": 555,

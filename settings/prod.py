@@ -15,6 +15,8 @@ from .base import EXTENSIONS
 
 NAMESPACE = os.environ.get("NEWSDEDUP_NAMESPACE", "newsdedup")
 RUN = os.environ.get("NEWSDEDUP_RUN", "run")
+# Run summaries of every worker go to PostgreSQL under this name (crawler/runlog.py).
+RUN_NAME = RUN
 REDIS_URL = os.environ.get("NEWSDEDUP_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # scrapy-redis: one request queue and one duplicate filter per run, shared by its workers.

@@ -161,3 +161,14 @@ def test_second_run_stores_nothing_twice_and_recognises_a_story_from_the_first(
     assert first_copy["url"] in story_urls
     assert after[new_copy.url]["duplicate_of"] in story_urls
     assert [item["url"] for item in read_jsonl(tmp_path / "second.jsonl")] == [new_copy.url]
+
+
+def test_robots_txt_holds_for_every_request_that_waited_for_it(newsroom, tmp_path):
+    # Start URLs on one host all wait for its robots.txt; Scrapy's own middleware let all but the
+    # first of them through unchecked.
+    host = "http://www.meridianherald.test"
+    starts = [f"{host}/search?q=news", f"{host}/", f"{host}/about/", f"{host}/search?q=news&page=2"]
+    with NewsroomServer(newsroom) as server:
+        run_crawl(server, tmp_path, "-s", "NEWS_FOLLOW_DEPTH=0", start_urls=starts)
+        assert [url for url in server.requests if "/search" in url] == []
+        assert server.requests[f"{host}/"] == 1
