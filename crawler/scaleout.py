@@ -38,12 +38,19 @@ class PageDupeFilter(RFPDupeFilter):
 
 class SharedQueueWorker:
     """Stops a worker only after the shared queue has been empty for SCALEOUT_IDLE_SECONDS: another
-    worker may still be parsing a page that adds requests."""
+    worker may still be parsing a page that adds requests.
+
+    It also notices a Redis restart: Redis may keep nothing on disk, so the requests queued there
+    are gone. The workers carry on (the near-duplicate index reloads itself from the article
+    store), but the run ends with an error and exit status 3: pages it never fetched are fetched
+    by the next run, since nothing of them was stored.
+    """
 
     def __init__(self, crawler: Crawler, idle_seconds: float) -> None:
         self.crawler = crawler
         self.idle_seconds = idle_seconds
         self._idle_since: float | None = None
+        self._redis_run_id: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedQueueWorker:
@@ -52,7 +59,29 @@ class SharedQueueWorker:
         extension = cls(crawler, crawler.settings.getfloat("SCALEOUT_IDLE_SECONDS"))
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(extension.request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
+
+    def _run_id(self) -> str | None:
+        scheduler = self.crawler.engine.scheduler
+        try:
+            return str(scheduler.server.info("server")["run_id"])  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001 - Redis down right now: judged again later
+            return None
+
+    def spider_opened(self, spider: Any) -> None:
+        self._redis_run_id = self._run_id()
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        now = self._run_id()
+        if self._redis_run_id and now and now != self._redis_run_id:
+            logger.error(
+                "Redis restarted during this run: the requests queued in it were lost; the next run "
+                "fetches the pages this one missed"
+            )
+            self.crawler.stats.set_value("run/failed", True)
+            self.crawler.stats.set_value("run/redis_restarted", True)
 
     def request_scheduled(self, request: Any, spider: Any) -> None:
         self._idle_since = None

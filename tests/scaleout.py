@@ -52,16 +52,35 @@ class Namespace:
             client.delete(key)
 
 
-def start_worker(server: NewsroomServer, namespace: Namespace, data_dir: Path, *settings: str, run: str = "run1"):
+def start_worker(
+    server: NewsroomServer, namespace: Namespace, data_dir: Path, *settings: str, run: str = "run1"
+):
     command = [
-        sys.executable, "-m", "scrapy", "crawl", "news",
-        "-a", "start_urls=" + ",".join(server.newsroom.start_urls),
-        "-s", f"DATA_DIR={data_dir}", "-s", "SCALEOUT_IDLE_SECONDS=3", "-s", "AUTOTHROTTLE_ENABLED=False",
-        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_ENABLED=False",
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "news",
+        "-a",
+        "start_urls=" + ",".join(server.newsroom.start_urls),
+        "-s",
+        f"DATA_DIR={data_dir}",
+        "-s",
+        "SCALEOUT_IDLE_SECONDS=3",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "RETRY_ENABLED=False",
         *settings,
     ]
     env = {**os.environ, **namespace.env(run), **server.proxy_env()}
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
 
 
 def partition(articles: dict[str, dict]) -> set[frozenset[str]]:

@@ -46,13 +46,21 @@ def test_four_workers_find_the_same_clusters_as_one_and_store_nothing_twice(
     assert sum(1 for n in stored_by if n) >= 2  # the work was shared
 
 
-def test_a_later_run_on_the_shared_backends_behaves_like_the_embedded_one(newsroom_server, newsroom, namespace, tmp_path):
+def test_a_later_run_on_the_shared_backends_behaves_like_the_embedded_one(
+    newsroom_server, newsroom, namespace, tmp_path
+):
     run_workers(newsroom_server, namespace, tmp_path, 2, run="monday")
     before = namespace.articles()
     logs = run_workers(newsroom_server, namespace, tmp_path, 2, "-s", "LOG_LEVEL=INFO", run="tuesday")
     assert namespace.articles() == before  # nothing stored twice: known pages were skipped
-    skipped = sum(int(line.split(":")[-1].strip(" ,}")) for log in logs for line in log.splitlines()
-                  if "'incremental/skipped_fresh'" in line)
+    skipped = sum(
+        int(line.split(":")[-1].strip(" ,}"))
+        for log in logs
+        for line in log.splitlines()
+        if "'incremental/skipped_fresh'" in line
+    )
     assert skipped == len(newsroom.articles)
-    assert namespace.query("SELECT COUNT(*) FROM site_segments")[0][0] == len({a.host for a in newsroom.articles})
+    assert namespace.query("SELECT COUNT(*) FROM site_segments")[0][0] == len(
+        {a.host for a in newsroom.articles}
+    )
     assert namespace.query("SELECT COUNT(*) FROM pages WHERE article_id IS NOT NULL")[0][0] >= len(before)

@@ -1,0 +1,99 @@
+"""Redis or PostgreSQL restarted in the middle of a crawl by several workers: nothing is stored
+twice, nothing is lost (a run that could not finish says so, and the next run completes it)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from crawler.commands.crawl import EXIT_FAILED, EXIT_OK
+from tests.conftest import stored_articles
+from tests.scaleout import Namespace, partition, start_worker
+
+SLOW = ("-s", "LOG_LEVEL=DEBUG", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "DOWNLOAD_DELAY=0.2")
+
+
+def restart_redis() -> None:
+    subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], check=False, capture_output=True)
+    subprocess.run(
+        [
+            "redis-server",
+            "--daemonize",
+            "yes",
+            "--bind",
+            "127.0.0.1",
+            "-::1",
+            "--port",
+            "6379",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            "/var/lib/redis",
+            "--logfile",
+            "/var/log/redis/ci.log",
+        ],
+        check=True,
+    )
+    subprocess.run(["redis-cli", "-h", "127.0.0.1", "-r", "50", "-i", "0.1", "ping"], capture_output=True)
+
+
+def restart_postgres() -> None:
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True)
+
+
+@pytest.fixture
+def namespace():
+    space = Namespace()
+    yield space
+    space.clean()
+
+
+def crawl_through_a_restart(server, namespace, tmp_path, restart) -> list[tuple[int, str]]:
+    workers = [start_worker(server, namespace, tmp_path / f"w{n}", *SLOW) for n in range(2)]
+    stored = 0
+    for line in workers[0].stderr:  # restart once the crawl is well under way
+        stored += "] DEBUG: Stored " in line
+        if stored == 5:
+            break
+    restart()
+    results = []
+    for worker in workers:
+        _, log = worker.communicate(timeout=300)
+        results.append((worker.returncode, log))
+    return results
+
+
+def finish_and_check(server, namespace, tmp_path, newsroom, first_crawl) -> None:
+    """The next scheduled run completes the store: every article once, the same stories."""
+    follow_up = start_worker(server, namespace, tmp_path / "next", run="run2")
+    _, log = follow_up.communicate(timeout=300)
+    assert follow_up.returncode == EXIT_OK, log[-3000:]
+    urls = [row[0] for row in namespace.query("SELECT url FROM articles")]
+    assert len(urls) == len(set(urls)) == len(newsroom.articles)
+    assert partition(namespace.articles()) == partition(stored_articles(first_crawl))
+
+
+def test_redis_restarted_mid_crawl(newsroom_server, newsroom, first_crawl, namespace, tmp_path):
+    results = crawl_through_a_restart(newsroom_server, namespace, tmp_path, restart_redis)
+    # the queue died with Redis: the workers say so and exit non-zero; the index reloaded itself
+    assert {status for status, _ in results} == {EXIT_FAILED}
+    assert all("Redis restarted during this run" in log for _, log in results)
+    assert any("'neardup/index_reloaded'" in log for _, log in results)
+    urls = [row[0] for row in namespace.query("SELECT url FROM articles")]
+    assert len(urls) == len(set(urls))
+    finish_and_check(newsroom_server, namespace, tmp_path, newsroom, first_crawl)
+
+
+def test_postgres_restarted_mid_crawl(newsroom_server, newsroom, first_crawl, namespace, tmp_path):
+    results = crawl_through_a_restart(newsroom_server, namespace, tmp_path, restart_postgres)
+    # the workers reconnect and carry on
+    assert {status for status, _ in results} == {EXIT_OK}, [log[-2000:] for _, log in results]
+    assert any("PostgreSQL connection lost" in log for _, log in results)
+    urls = [row[0] for row in namespace.query("SELECT url FROM articles")]
+    assert len(urls) == len(set(urls)) == len(newsroom.articles)
+    assert partition(namespace.articles()) == partition(stored_articles(first_crawl))
