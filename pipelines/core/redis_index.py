@@ -3,8 +3,9 @@
 It is datasketch's MinHashLSH with its Redis storage: the same band tables, keys and values, so a
 plain `MinHashLSH(storage_config={"type": "redis", "basename": ...})` reads what the crawler
 wrote. What differs is the traffic. datasketch sends each band table its own commands (64 round
-trips to query, 130 to insert, and a reconnect per insertion session); here a query is one
-pipelined round trip, fetching the candidates' signatures a second, and an insert one more.
+trips to query, 130 to insert, and a reconnect per insertion session); here the same commands run
+inside Redis as two Lua scripts, one to look candidates and their signatures up, one to insert, so
+each is one command and one round trip.
 
 Beside the LSH tables, each indexed copy has a small hash of what a match needs (signature,
 shingle count, cluster, first copy, window day), a sorted set orders copies by window day for
@@ -36,6 +37,45 @@ logger = logging.getLogger(__name__)
 
 # How long an exact shingle set stays in Redis: until the article store surely has it.
 SHINGLES_TTL_SECONDS = 900
+
+# ARGV: key, keys hash, key's band list, meta key, signature, count, cluster, first, day, days
+# sorted set, shingles key, shingles ("" for none), shingles TTL, then per band: table hash,
+# band set, band value. The LSH writes are those of datasketch's MinHashLSH.insert.
+_INSERT = """
+local key = ARGV[1]
+redis.call('HSET', ARGV[2], key, ARGV[3])
+local bands = {}
+for i = 14, #ARGV, 3 do
+  redis.call('HSET', ARGV[i], ARGV[i + 2], ARGV[i + 1])
+  redis.call('SADD', ARGV[i + 1], key)
+  bands[#bands + 1] = ARGV[i + 2]
+end
+redis.call('DEL', ARGV[3])
+redis.call('RPUSH', ARGV[3], unpack(bands))
+redis.call('HSET', ARGV[4], 'signature', ARGV[5], 'count', ARGV[6], 'cluster', ARGV[7], 'first', ARGV[8], 'day', ARGV[9])
+redis.call('ZADD', ARGV[10], ARGV[9], key)
+if ARGV[12] ~= '' then redis.call('SET', ARGV[11], ARGV[12], 'EX', ARGV[13]) end
+return 1
+"""
+
+# ARGV: meta key prefix, then the band sets to read. Returns key, signature, count, cluster and
+# first copy of every distinct key found, flattened.
+_LOOKUP = """
+local seen, found = {}, {}
+for i = 2, #ARGV do
+  for _, key in ipairs(redis.call('SMEMBERS', ARGV[i])) do
+    if not seen[key] then
+      seen[key] = true
+      local meta = redis.call('HMGET', ARGV[1] .. key, 'signature', 'count', 'cluster', 'first')
+      if meta[1] then
+        found[#found + 1] = key
+        for _, value in ipairs(meta) do found[#found + 1] = value end
+      end
+    end
+  end
+end
+return found
+"""
 
 
 class IndexUnavailable(RuntimeError):
@@ -87,6 +127,8 @@ class RedisSignatureIndex:
         self._keys = self.lsh.keys
         self._days = self.prefix + b"days"
         self._ready = self.prefix + b"loaded"
+        self._insert = self.client.register_script(_INSERT)
+        self._lookup = self.client.register_script(_LOOKUP)
 
     # --- keys --------------------------------------------------------------------------------
 
@@ -133,39 +175,40 @@ class RedisSignatureIndex:
     # --- changes -------------------------------------------------------------------------------
 
     def add(self, copy: IndexedCopy, day: int = 0, shingles: np.ndarray | None = None) -> None:
-        if copy.signature.shingle_count == 0:
-            return
+        if copy.signature.shingle_count:
+            self._insert(args=self._insert_args(copy, day, shingles))
+
+    def _insert_args(self, copy: IndexedCopy, day: int, shingles: np.ndarray | None) -> list:
         key = copy.url.encode()
-        bands = self._bands(copy.signature)
-        pipe = self.client.pipeline(transaction=True)
-        # the commands datasketch's MinHashLSH.insert sends, in one round trip
-        pipe.hset(self._keys._name, key, self._keys.redis_key(key))
-        pipe.rpush(self._keys.redis_key(key), *bands)
-        for table, band in zip(self._tables, bands):
-            pipe.hset(table._name, band, table.redis_key(band))
-            pipe.sadd(table.redis_key(band), key)
-        pipe.hset(
+        args: list = [
+            key,
+            self._keys._name,
+            self._keys.redis_key(key),
             self._meta(key),
-            mapping={
-                "signature": copy.signature.to_bytes(),
-                "count": copy.signature.shingle_count,
-                "cluster": copy.cluster_id,
-                "first": copy.first_url,
-                "day": day,
-            },
-        )
-        pipe.zadd(self._days, {key: day})
-        if shingles is not None:
-            pipe.set(self._shingles(key), shingles.astype("<u4").tobytes(), ex=SHINGLES_TTL_SECONDS)
-        pipe.execute()
+            copy.signature.to_bytes(),
+            copy.signature.shingle_count,
+            copy.cluster_id,
+            copy.first_url,
+            day,
+            self._days,
+            self._shingles(key),
+            shingles.astype("<u4").tobytes() if shingles is not None else b"",
+            SHINGLES_TTL_SECONDS,
+        ]
+        for table, band in zip(self._tables, self._bands(copy.signature)):
+            args += [table._name, table.redis_key(band), band]
+        return args
 
     def load(self, urls, clusters, firsts, matrix, counts, days) -> None:  # noqa: ANN001 - as SignatureIndex
-        """Fill the index from the article store (after Redis lost it), in batches."""
-        for row, url in enumerate(urls):
-            self.add(
-                IndexedCopy(url, clusters[row], firsts[row], Signature(matrix[row], int(counts[row]))),
-                int(days[row]),
-            )
+        """Fill the index from the article store (after Redis lost it), 500 copies per round trip."""
+        for start in range(0, len(urls), 500):
+            pipe = self.client.pipeline(transaction=False)
+            for row in range(start, min(start + 500, len(urls))):
+                signature = Signature(matrix[row], int(counts[row]))
+                if signature.shingle_count:
+                    copy = IndexedCopy(urls[row], clusters[row], firsts[row], signature)
+                    self._insert(args=self._insert_args(copy, int(days[row]), None), client=pipe)
+            pipe.execute()
 
     def remove(self, url: str) -> None:
         key = url.encode()
@@ -196,24 +239,16 @@ class RedisSignatureIndex:
     def candidates(self, signature: Signature) -> list[Candidate]:
         if signature.shingle_count == 0:
             return []
-        pipe = self.client.pipeline(transaction=False)
-        for table, band in zip(self._tables, self._bands(signature)):
-            pipe.smembers(table.redis_key(band))
-        keys = sorted(set().union(*pipe.execute()))
-        if not keys:
-            return []
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.hgetall(self._meta(key))
+        sets = [table.redis_key(band) for table, band in zip(self._tables, self._bands(signature))]
+        flat = self._lookup(args=[self.prefix + b"meta:", *sets])
         found = []
-        for key, meta in zip(keys, pipe.execute()):
-            if not meta:
-                continue  # removed since the band tables were read
-            other = Signature.from_bytes(meta[b"signature"], int(meta[b"count"]))
+        for at in range(0, len(flat), 5):
+            key, packed, count, cluster, first = flat[at : at + 5]
+            other = Signature.from_bytes(packed, int(count))
             similarity = float(np.count_nonzero(other.hashvalues == signature.hashvalues)) / self.num_perm
             overlap = similarity * (other.shingle_count + signature.shingle_count) / (1.0 + similarity)
             contained = min(1.0, overlap / max(1, min(other.shingle_count, signature.shingle_count)))
-            copy = IndexedCopy(key.decode(), meta[b"cluster"].decode(), meta[b"first"].decode(), other)
+            copy = IndexedCopy(key.decode(), cluster.decode(), first.decode(), other)
             found.append(Candidate(copy, similarity, contained))
         return found
 

@@ -27,8 +27,9 @@ class _QuietServer(ThreadingHTTPServer):
 class NewsroomServer:
     """A running newsroom; use as a context manager. `proxy_url` goes into http_proxy."""
 
-    def __init__(self, newsroom: Newsroom) -> None:
+    def __init__(self, newsroom: Newsroom, latency: float = 0.0) -> None:
         self.newsroom = newsroom
+        self.latency = latency  # seconds before each answer, like a publisher across the internet
         self.requests: Counter[str] = Counter()  # URL -> times requested
         self.not_modified: Counter[str] = Counter()  # URL -> times answered 304
         self._lock = threading.Lock()
@@ -82,6 +83,8 @@ class NewsroomServer:
                     else f"http://{self.headers.get('Host')}{self.path}"
                 )
                 page = server.page(url)
+                if server.latency:
+                    server._closing.wait(server.latency)
                 if page.hang:
                     server._closing.wait(120)
                     self.close_connection = True
