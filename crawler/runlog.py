@@ -87,17 +87,12 @@ class SharedRunLog(RunLog):
     def __init__(self, dsn: str, schema: str, redis_url: str, prefix: str, run: str) -> None:
         import redis
 
-        from pipelines.core.postgres import _Connection
+        from pipelines.core.postgres import _Connection, prepare_schema
         from pipelines.core.redis_index import redis_client
 
         self.run = run
         self._db = _Connection(dsn, schema)
-        self._db.run(
-            lambda conn: conn.execute(
-                "CREATE TABLE IF NOT EXISTS runs (id BIGSERIAL PRIMARY KEY, run TEXT NOT NULL, worker TEXT NOT NULL, "
-                "started TEXT NOT NULL, summary TEXT NOT NULL)"
-            )
-        )
+        self._db.run(prepare_schema)
         self._redis: redis.Redis = redis_client(redis_url)
         self._workers = f"{prefix}runs:{run}:workers"
 

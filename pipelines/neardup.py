@@ -127,10 +127,12 @@ class NearDuplicatePipeline:
         store: ArticleStore,
         drop_duplicates: bool = False,
         window_days: int = 30,
+        revisit_seconds: float = 86400.0,
     ) -> None:
         if window_days < 1:
             raise ValueError("NEARDUP_WINDOW_DAYS must be at least 1")
         self.window_days = window_days
+        self.revisit_seconds = revisit_seconds
         self._added = 0
         self.stats = stats
         self.signer = signer
@@ -161,6 +163,7 @@ class NearDuplicatePipeline:
             store,
             settings.getbool("NEARDUP_DROP_DUPLICATES"),
             settings.getint("NEARDUP_WINDOW_DAYS"),
+            settings.getfloat("INCREMENTAL_REVISIT_HOURS") * 3600,
         )
         crawler.signals.connect(pipeline.item_done, signal=signals.item_scraped)
         crawler.signals.connect(pipeline.item_done, signal=signals.item_dropped)
@@ -218,6 +221,13 @@ class NearDuplicatePipeline:
     def _window_start(self) -> int:
         return today() - self.window_days
 
+    def _fetched_recently(self, fetched_at: str) -> bool:
+        try:
+            age = datetime.now(UTC) - datetime.fromisoformat(fetched_at)
+        except ValueError:
+            return False
+        return age.total_seconds() < self.revisit_seconds
+
     async def _in_thread(self, function: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
 
@@ -262,6 +272,12 @@ class NearDuplicatePipeline:
         previous = state if state is not None and state.article_id is not None else None
         if previous is not None and previous.text_hash == facts["text_hash"]:
             self.stats.inc_value("neardup/unchanged")
+            return Decision({}, unchanged=True)
+        if previous is not None and self._fetched_recently(previous.fetched_at):
+            # Fetched again before its revisit was due (a redirect, or another worker after the
+            # shared duplicate filter was lost): a different text here is different cleaning, not
+            # a new version of the page.
+            self.stats.inc_value("neardup/refetched_early")
             return Decision({}, unchanged=True)
         if previous is not None:
             # The page changed since it was stored: a new version of the same story.

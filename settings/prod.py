@@ -31,6 +31,11 @@ REDIS_PARAMS = {"socket_timeout": 30, "socket_connect_timeout": 10, "retry_on_ti
 SCALEOUT_IDLE_SECONDS = 10.0
 # Start URLs go through the shared duplicate filter, so each is fetched once per run.
 NEWS_START_DONT_FILTER = False
+# A worker takes only as many pages from the shared queue as it can process soon: pages it
+# hoarded would wait for its extraction pool while another worker sat idle.
+CONCURRENT_REQUESTS = 16
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 8_000_000
+BOILERPLATE_HOLD_PAGES_TOTAL = 16
 
 NEARDUP_BACKEND = "redis"
 NEARDUP_REDIS_URL = REDIS_URL

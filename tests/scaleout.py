@@ -48,13 +48,44 @@ class Namespace:
         with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {self.name} CASCADE")
         client = redis.Redis.from_url(REDIS_URL)
-        for key in client.scan_iter(match=f"{self.name}:*", count=1000):
-            client.delete(key)
+        keys = list(client.scan_iter(match=f"{self.name}:*", count=5000))
+        for start in range(0, len(keys), 5000):
+            client.unlink(*keys[start : start + 5000])
+        client.close()
+
+
+class Worker:
+    """A crawler worker process; its log goes to a file (or a pipe the caller reads), so that no
+    worker ever blocks on a full pipe while another one is being waited for."""
+
+    def __init__(self, process: subprocess.Popen, log_path: Path | None) -> None:
+        self.process = process
+        self.log_path = log_path
+
+    @property
+    def stderr(self):  # noqa: ANN201 - the pipe, when the worker was started with pipe=True
+        return self.process.stderr
+
+    def wait(self, timeout: float = 300) -> tuple[int, str]:
+        """Wait for the worker; returns its exit status and its whole log."""
+        piped, _ = "", None
+        if self.process.stderr is not None:
+            _, piped = self.process.communicate(timeout=timeout)
+        else:
+            self.process.wait(timeout=timeout)
+        log = self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path else piped
+        return self.process.returncode, log
 
 
 def start_worker(
-    server: NewsroomServer, namespace: Namespace, data_dir: Path, *settings: str, run: str = "run1"
-):
+    server: NewsroomServer,
+    namespace: Namespace,
+    data_dir: Path,
+    *settings: str,
+    run: str = "run1",
+    pipe: bool = False,
+) -> Worker:
+    data_dir.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable,
         "-m",
@@ -78,9 +109,16 @@ def start_worker(
         *settings,
     ]
     env = {**os.environ, **namespace.env(run), **server.proxy_env()}
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    log_path = None if pipe else data_dir / "worker.log"
+    stderr = subprocess.PIPE if pipe else open(log_path, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True
+        )
+    finally:
+        if not pipe:
+            stderr.close()  # the child holds its own copy
+    return Worker(process, log_path)
 
 
 def partition(articles: dict[str, dict]) -> set[frozenset[str]]:

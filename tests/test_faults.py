@@ -54,25 +54,20 @@ def namespace():
 
 
 def crawl_through_a_restart(server, namespace, tmp_path, restart) -> list[tuple[int, str]]:
-    workers = [start_worker(server, namespace, tmp_path / f"w{n}", *SLOW) for n in range(2)]
+    workers = [start_worker(server, namespace, tmp_path / f"w{n}", *SLOW, pipe=(n == 0)) for n in range(2)]
     stored = 0
     for line in workers[0].stderr:  # restart once the crawl is well under way
         stored += "] DEBUG: Stored " in line
         if stored == 5:
             break
     restart()
-    results = []
-    for worker in workers:
-        _, log = worker.communicate(timeout=300)
-        results.append((worker.returncode, log))
-    return results
+    return [worker.wait(timeout=300) for worker in workers]
 
 
 def finish_and_check(server, namespace, tmp_path, newsroom, first_crawl) -> None:
     """The next scheduled run completes the store: every article once, the same stories."""
-    follow_up = start_worker(server, namespace, tmp_path / "next", run="run2")
-    _, log = follow_up.communicate(timeout=300)
-    assert follow_up.returncode == EXIT_OK, log[-3000:]
+    status, log = start_worker(server, namespace, tmp_path / "next", run="run2").wait(timeout=300)
+    assert status == EXIT_OK, log[-3000:]
     urls = [row[0] for row in namespace.query("SELECT url FROM articles")]
     assert len(urls) == len(set(urls)) == len(newsroom.articles)
     assert partition(namespace.articles()) == partition(stored_articles(first_crawl))

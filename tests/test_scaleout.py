@@ -21,10 +21,7 @@ def namespace():
 
 def run_workers(server, namespace, tmp_path, count, *settings, run="run1"):
     workers = [start_worker(server, namespace, tmp_path / f"w{n}", *settings, run=run) for n in range(count)]
-    results = []
-    for worker in workers:
-        _, log = worker.communicate(timeout=300)
-        results.append((worker.returncode, log))
+    results = [worker.wait(timeout=300) for worker in workers]
     for status, log in results:
         assert status == 0, log[-3000:]
     return [log for _, log in results]

@@ -81,7 +81,9 @@ def test_a_changed_page_is_stored_as_a_new_version_of_the_same_story(tmp_path):
     [copy] = asyncio.run(Stages(tmp_path).run([article("http://b.test/1", story[:-1])]))
     updated = story + ["Update: the minister resigned on Friday evening, officials said."]
     [new_version, new_copy_version] = asyncio.run(
-        Stages(tmp_path).run([article("https://a.test/1", updated), article("http://b.test/1", updated)])
+        Stages(tmp_path, INCREMENTAL_REVISIT_HOURS=0).run(
+            [article("https://a.test/1", updated), article("http://b.test/1", updated)]
+        )
     )
     assert new_version["version"] == 2 and new_version["cluster_id"] == first["cluster_id"]
     assert new_version["duplicate_of"] is None  # still the story's first copy
@@ -184,3 +186,12 @@ def test_articles_older_than_the_window_are_matched_but_not_indexed(tmp_path):
     )
     asyncio.run(stages.neardup.close_spider())
     asyncio.run(stages.storage.close_spider())
+
+
+def test_a_page_fetched_again_before_its_revisit_is_not_a_new_version(tmp_path):
+    # e.g. a second worker after the shared duplicate filter was lost, cleaning it differently
+    story = list(load_stories()[4].paragraphs)
+    asyncio.run(Stages(tmp_path).run([article("http://a.test/1", story)]))
+    [again] = asyncio.run(Stages(tmp_path).run([article("http://a.test/1", story + ["A promo line."])]))
+    assert isinstance(again, Unchanged)
+    assert len(stored_articles(tmp_path)) == 1

@@ -81,7 +81,18 @@ SCHEMA = """
     CREATE TABLE IF NOT EXISTS site_segments (
         site TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
     );
+    CREATE TABLE IF NOT EXISTS runs (
+        id BIGSERIAL PRIMARY KEY, run TEXT NOT NULL, worker TEXT NOT NULL, started TEXT NOT NULL,
+        summary TEXT NOT NULL
+    );
 """
+
+
+def prepare_schema(conn: psycopg.Connection) -> None:
+    """Create the tables; workers starting together take turns (IF NOT EXISTS is not atomic)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
+        conn.execute(SCHEMA)
 
 
 class _Connection:
@@ -99,7 +110,10 @@ class _Connection:
     def _connect(self) -> psycopg.Connection:
         try:
             conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=10)
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+            try:
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+            except psycopg.errors.UniqueViolation:
+                pass  # another worker created it at the same moment: IF NOT EXISTS is not atomic
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
         except psycopg.Error as exc:
             raise StoreError(
@@ -155,14 +169,11 @@ class PostgresArticleStore(ArticleStore):
             raise StoreError(
                 f"there is no article store in schema {self._db.schema}; check STORAGE_POSTGRES_SCHEMA"
             )
-        with conn.transaction():
-            # Several workers may start at once: one creates the tables, the others wait for it.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
-            conn.execute(SCHEMA)
-            conn.execute(
-                "INSERT INTO settings (name, value) VALUES ('signature_scheme', %s) ON CONFLICT DO NOTHING",
-                (scheme,),
-            )
+        prepare_schema(conn)
+        conn.execute(
+            "INSERT INTO settings (name, value) VALUES ('signature_scheme', %s) ON CONFLICT DO NOTHING",
+            (scheme,),
+        )
         stored = conn.execute("SELECT value FROM settings WHERE name = 'signature_scheme'").fetchone()[0]
         if stored != scheme:
             raise StoreError(
@@ -329,12 +340,7 @@ class PostgresSegmentStatsStore(SegmentStatsStore):
             raise StoreError("STORAGE_BACKEND is 'postgres' but STORAGE_POSTGRES_DSN is empty")
         self._db = _Connection(dsn, schema, retry_seconds)
 
-        def prepare(conn: psycopg.Connection) -> None:
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
-                conn.execute(SCHEMA)
-
-        self._db.run(prepare)
+        self._db.run(prepare_schema)
 
     def load(self, site: str) -> dict[str, Any] | None:
         row = self._db.run(

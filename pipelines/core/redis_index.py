@@ -259,5 +259,11 @@ class RedisSignatureIndex:
 
     def clear(self) -> None:
         """Remove every key of this index (tests, and rebuilding from the store)."""
-        for key in self.client.scan_iter(match=self.prefix + b"*", count=1000):
-            self.client.delete(key)
+        batch: list[bytes] = []
+        for key in self.client.scan_iter(match=self.prefix + b"*", count=5000):
+            batch.append(key)
+            if len(batch) == 5000:
+                self.client.unlink(*batch)
+                batch = []
+        if batch:
+            self.client.unlink(*batch)
