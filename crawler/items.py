@@ -18,6 +18,7 @@ class PageItem(scrapy.Item):
     etag = scrapy.Field()  # validators for the next, conditional fetch
     last_modified = scrapy.Field()
     source = scrapy.Field()  # the source (start URL or sources-file entry) that led here
+    warc_record = scrapy.Field()  # a Future of the WarcLocation of this response, when archiving
 
 
 class ArticleItem(scrapy.Item):
@@ -37,6 +38,8 @@ class ArticleItem(scrapy.Item):
     similarity = scrapy.Field()
     word_count = scrapy.Field()
     version = scrapy.Field()  # 1, or higher when the page changed since it was stored
+    warc_file = scrapy.Field()  # the WARC file holding the response this article came from
+    warc_offset = scrapy.Field()  # where its response record starts in that file
     # Internal, never exported: word hashes per paragraph of `text` (from the extraction worker),
     # and the MinHash signature written to the store beside the article.
     word_hashes = scrapy.Field()
@@ -49,3 +52,4 @@ class ArticleItem(scrapy.Item):
     text_hash = scrapy.Field()
     previous_id = scrapy.Field()  # the stored version this one replaces
     unchanged = scrapy.Field()  # the page's text is the same as its stored version's
+    warc_record = scrapy.Field()

@@ -101,6 +101,7 @@ class IncrementalMiddleware:
         if state.last_modified:
             request.headers[b"If-Modified-Since"] = state.last_modified
         request.meta["revisit"] = True
+        request.meta["page_state"] = state  # for the WARC archive's revisit records
         return None
 
     async def process_response(self, request: Request, response: Response) -> Response:

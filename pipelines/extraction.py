@@ -124,6 +124,7 @@ class ExtractionPipeline:
             etag=page.get("etag"),
             last_modified=page.get("last_modified"),
             source=page.get("source"),
+            warc_record=page.get("warc_record"),
             cluster_id=None,
             duplicate_of=None,
             similarity=None,

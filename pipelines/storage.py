@@ -17,6 +17,7 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem
 from crawler.urls import page_keys
+from crawler.warc import WarcLocation
 from pipelines import require_asyncio
 from pipelines.boilerplate import article_recleaned
 from pipelines.core.signatures import Signer
@@ -58,6 +59,15 @@ class StoragePipeline:
         self._writer.shutdown(wait=True)
         self.store.close()
 
+    async def _archived(self, record: Any) -> WarcLocation | None:
+        """Where the WARC archive put this article's response (its write may still be under way)."""
+        if record is None:
+            return None
+        try:
+            return await asyncio.wrap_future(record)
+        except Exception:  # noqa: BLE001 - counted and logged by the archive; the article is still stored
+            return None
+
     def article_recleaned(self, url: str, text: str, word_count: int, **kwargs: Any) -> None:
         signature = self.signer.sign(text)
         future = self._writer.submit(self.store.update_text, url, text, word_count, signature)
@@ -73,11 +83,15 @@ class StoragePipeline:
             return item
         article = ItemAdapter(item)
         article.pop("word_hashes", None)
+        location = await self._archived(article.pop("warc_record", None))
+        if location is not None:
+            article.update(warc_file=location.file, warc_offset=location.offset)
         fetch = PageFetch(
             page_keys(article["url"], article.get("request_url")),
             article["fetched_at"],
             article.get("etag"),
             article.get("last_modified"),
+            location.payload_digest if location is not None else None,
         )
         loop = asyncio.get_running_loop()
         if article.get("unchanged"):

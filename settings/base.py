@@ -46,6 +46,8 @@ FEED_EXPORT_FIELDS = [
     "similarity",
     "word_count",
     "version",
+    "warc_file",
+    "warc_offset",
 ]
 
 # --- State between runs -----------------------------------------------------------------------
@@ -70,6 +72,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.IncrementalMiddleware": 560,
     # after the incremental middleware, before Scrapy's retry middleware (550), on responses
     "crawler.middlewares.RetryAfterMiddleware": 555,
+    # next to the network: sees responses before they are decompressed
+    "crawler.warc.WarcMiddleware": 950,
 }
 # A 429/503 asking to come back later is retried after that long, if it is no longer than this.
 RETRY_AFTER_MAX_SECONDS = 30.0
@@ -78,6 +82,14 @@ REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.PageFingerprinter"
 INCREMENTAL_ENABLED = True
 # An article page stored in an earlier run is fetched again (conditionally) only after this long.
 INCREMENTAL_REVISIT_HOURS = 24.0
+
+# --- WARC archive ---------------------------------------------------------------------------------
+# Every fetched response, as received, in WARC/1.1 files (gzip per record) under WARC_DIR
+# (default DATA_DIR/warc), a new file every WARC_MAX_SIZE bytes.
+WARC_ENABLED = True
+WARC_DIR = ""
+WARC_MAX_SIZE = 1_000_000_000
+WARC_PREFIX = "newsdedup"
 
 # --- Spider `news` ----------------------------------------------------------------------------
 # How many links deep a home or section page is followed within its host.

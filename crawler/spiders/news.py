@@ -30,6 +30,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
+from w3lib.url import canonicalize_url
 
 from crawler.failures import failure_kind
 from crawler.items import PageItem
@@ -59,6 +60,11 @@ class NewsSpider(Spider):
         spider._templates = {}
         # A bad sources file raises here, before anything is fetched, and the run exits non-zero.
         spider.sources = load_sources(spider._start_urls_arg, spider._sources_arg, spider.follow_depth)
+        # Start requests skip the duplicate filter, so it never learns their URLs: without this a
+        # home page would be fetched again from the first page linking back to it.
+        spider._start_pages = (
+            {canonicalize_url(source.url) for source in spider.sources} if spider.start_dont_filter else set()
+        )
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
@@ -110,6 +116,8 @@ class NewsSpider(Spider):
             url, had_session = without_session(response.urljoin(url))
             if had_session:  # session ids in links make endless copies of one page
                 self.crawler.stats.inc_value("news/session_ids_removed")
+            if canonicalize_url(url) in self._start_pages:
+                continue
             if from_page and self._trap(url):  # feeds and sitemaps list pages on purpose
                 continue
             yield Request(
@@ -154,6 +162,7 @@ class NewsSpider(Spider):
             etag=header(b"ETag"),
             last_modified=header(b"Last-Modified"),
             source=response.meta.get("source"),
+            warc_record=response.meta.get("warc_record"),
         )
 
     def _decompressed(self, response: Response) -> bytes:

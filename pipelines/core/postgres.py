@@ -22,6 +22,7 @@ from psycopg import sql
 
 from .signatures import Signature, shingles_from_bytes
 from .store import (
+    ADDED_COLUMNS,
     ARTICLE_COLUMNS,
     ArticleStore,
     ClusterMember,
@@ -58,6 +59,8 @@ SCHEMA = """
         previous_id BIGINT REFERENCES articles (id),
         text_hash TEXT,
         current BOOLEAN NOT NULL DEFAULT TRUE,
+        warc_file TEXT,
+        warc_offset BIGINT,
         UNIQUE (url, version)
     );
     CREATE INDEX IF NOT EXISTS articles_cluster ON articles (cluster_id);
@@ -75,7 +78,8 @@ SCHEMA = """
         article_id BIGINT REFERENCES articles (id),
         etag TEXT,
         last_modified TEXT,
-        fetched_at TEXT NOT NULL
+        fetched_at TEXT NOT NULL,
+        payload_digest TEXT
     );
     CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS site_segments (
@@ -93,6 +97,8 @@ def prepare_schema(conn: psycopg.Connection) -> None:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
         conn.execute(SCHEMA)
+        for table, column, kind in ADDED_COLUMNS:  # stores made by earlier versions of the crawler
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
 
 
 class _Connection:
@@ -226,12 +232,14 @@ class PostgresArticleStore(ArticleStore):
             article_id = row[0] if row else None
         for key in page.keys:
             conn.execute(
-                "INSERT INTO pages (page_key, article_id, etag, last_modified, fetched_at) VALUES (%s, %s, %s, %s, %s) "
+                "INSERT INTO pages (page_key, article_id, etag, last_modified, fetched_at, payload_digest) "
+                "VALUES (%s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (page_key) DO UPDATE SET article_id = COALESCE(excluded.article_id, pages.article_id), "
                 "etag = COALESCE(excluded.etag, pages.etag), "
                 "last_modified = COALESCE(excluded.last_modified, pages.last_modified), "
-                "fetched_at = excluded.fetched_at",
-                (key, article_id, page.etag, page.last_modified, page.fetched_at),
+                "fetched_at = excluded.fetched_at, "
+                "payload_digest = COALESCE(excluded.payload_digest, pages.payload_digest)",
+                (key, article_id, page.etag, page.last_modified, page.fetched_at, page.payload_digest),
             )
 
     def page(self, keys: list[str]) -> PageState | None:
@@ -239,7 +247,7 @@ class PostgresArticleStore(ArticleStore):
             for key in keys:
                 row = conn.execute(
                     "SELECT p.article_id, a.url, a.version, a.text_hash, a.cluster_id, a.duplicate_of, a.similarity, "
-                    "p.etag, p.last_modified, p.fetched_at "
+                    "p.etag, p.last_modified, p.fetched_at, p.payload_digest "
                     "FROM pages p LEFT JOIN articles a ON a.id = p.article_id WHERE p.page_key = %s",
                     (key,),
                 ).fetchone()
@@ -309,15 +317,16 @@ class PostgresArticleStore(ArticleStore):
         return self._db.run(read)
 
     def articles(self) -> Iterator[dict[str, Any]]:
-        rows = self._db.run(
-            lambda conn: conn.execute(
-                f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles ORDER BY id"
-            ).fetchall()
-        )
-        for row in rows:
-            article = dict(zip(ARTICLE_COLUMNS, row))
-            article["authors"] = json.loads(article["authors"])
-            yield article
+        # A server-side cursor: an export of millions of articles streams instead of filling memory.
+        with psycopg.connect(self._db.dsn) as conn:
+            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self._db.schema)))
+            with conn.cursor(name="articles") as cursor:
+                cursor.itersize = 2000
+                cursor.execute(f"SELECT {', '.join(ARTICLE_COLUMNS)}, current FROM articles ORDER BY id")
+                for row in cursor:
+                    article = dict(zip((*ARTICLE_COLUMNS, "current"), row))
+                    article["authors"] = json.loads(article["authors"])
+                    yield article
 
     def cluster_members(self) -> Iterator[ClusterMember]:
         rows = self._db.run(

@@ -37,6 +37,16 @@ ARTICLE_COLUMNS = (
     "version",
     "previous_id",
     "text_hash",
+    "warc_file",
+    "warc_offset",
+)
+
+
+# Columns added after the first release of the schema: (table, column, SQL type).
+ADDED_COLUMNS = (
+    ("articles", "warc_file", "TEXT"),
+    ("articles", "warc_offset", "BIGINT"),
+    ("pages", "payload_digest", "TEXT"),
 )
 
 
@@ -64,6 +74,7 @@ class PageFetch:
     fetched_at: str
     etag: str | None = None
     last_modified: str | None = None
+    payload_digest: str | None = None  # of the WARC record archived for this fetch
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,7 @@ class PageState:
     etag: str | None
     last_modified: str | None
     fetched_at: str
+    payload_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +137,8 @@ class ArticleStore(ABC):
 
     @abstractmethod
     def articles(self) -> Iterator[dict[str, Any]]:
-        """Yield every stored article as a dict of ARTICLE_COLUMNS, oldest first."""
+        """Yield every stored article as a dict of ARTICLE_COLUMNS and "current" (the page's latest
+        version), oldest first."""
 
     @abstractmethod
     def cluster_members(self) -> Iterator[ClusterMember]:
@@ -162,6 +175,8 @@ class SQLiteArticleStore(ArticleStore):
             previous_id INTEGER REFERENCES articles (id),
             text_hash TEXT,
             current INTEGER NOT NULL DEFAULT 1,
+            warc_file TEXT,
+            warc_offset INTEGER,
             UNIQUE (url, version)
         );
         CREATE INDEX IF NOT EXISTS articles_cluster ON articles (cluster_id);
@@ -179,7 +194,8 @@ class SQLiteArticleStore(ArticleStore):
             article_id INTEGER REFERENCES articles (id),
             etag TEXT,
             last_modified TEXT,
-            fetched_at TEXT NOT NULL
+            fetched_at TEXT NOT NULL,
+            payload_digest TEXT
         );
         CREATE TABLE IF NOT EXISTS settings (
             name TEXT PRIMARY KEY,
@@ -200,11 +216,19 @@ class SQLiteArticleStore(ArticleStore):
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(self.SCHEMA)
+            self._add_missing_columns()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the article store {self.path}: {exc}; set DATA_DIR to a writable directory"
             ) from exc
         self._check_signature_scheme(signature_scheme)
+
+    def _add_missing_columns(self) -> None:
+        # Stores made by earlier versions of the crawler get the columns added since.
+        for table, column, kind in ADDED_COLUMNS:
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def _check_signature_scheme(self, scheme: str) -> None:
         # Signatures built with other permutations or shingles cannot be compared with new ones.
@@ -266,19 +290,21 @@ class SQLiteArticleStore(ArticleStore):
             article_id = row[0] if row else None
         for key in page.keys:
             cursor.execute(
-                "INSERT INTO pages (page_key, article_id, etag, last_modified, fetched_at) VALUES (?, ?, ?, ?, ?) "
+                "INSERT INTO pages (page_key, article_id, etag, last_modified, fetched_at, payload_digest) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (page_key) DO UPDATE SET article_id = COALESCE(excluded.article_id, pages.article_id), "
                 "etag = COALESCE(excluded.etag, pages.etag), "
                 "last_modified = COALESCE(excluded.last_modified, pages.last_modified), "
-                "fetched_at = excluded.fetched_at",
-                (key, article_id, page.etag, page.last_modified, page.fetched_at),
+                "fetched_at = excluded.fetched_at, "
+                "payload_digest = COALESCE(excluded.payload_digest, pages.payload_digest)",
+                (key, article_id, page.etag, page.last_modified, page.fetched_at, page.payload_digest),
             )
 
     def page(self, keys: list[str]) -> PageState | None:
         for key in keys:
             row = self._db.execute(
                 "SELECT p.article_id, a.url, a.version, a.text_hash, a.cluster_id, a.duplicate_of, a.similarity, "
-                "p.etag, p.last_modified, p.fetched_at "
+                "p.etag, p.last_modified, p.fetched_at, p.payload_digest "
                 "FROM pages p LEFT JOIN articles a ON a.id = p.article_id WHERE p.page_key = ?",
                 (key,),
             ).fetchone()
@@ -365,10 +391,11 @@ class SQLiteArticleStore(ArticleStore):
         return found
 
     def articles(self) -> Iterator[dict[str, Any]]:
-        rows = self._db.execute(f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles ORDER BY id")
+        rows = self._db.execute(f"SELECT {', '.join(ARTICLE_COLUMNS)}, current FROM articles ORDER BY id")
         for row in rows:
-            article = dict(zip(ARTICLE_COLUMNS, row))
+            article = dict(zip((*ARTICLE_COLUMNS, "current"), row))
             article["authors"] = json.loads(article["authors"])
+            article["current"] = bool(article["current"])
             yield article
 
     def cluster_members(self) -> Iterator[ClusterMember]:

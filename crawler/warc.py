@@ -1,0 +1,246 @@
+"""The WARC archive: every fetched response, as received, with the request that fetched it.
+
+WarcArchive writes WARC/1.1 files with warcio, one gzip member per record, rotated at
+WARC_MAX_SIZE. WarcMiddleware sits next to the network (downloader middleware order 950), so it
+sees each response before Scrapy decompresses it: the response record holds the status line, the
+headers in the order the server sent them and the body as it came over the wire, still
+content-encoded (gzip, br...). Two things cannot be kept: Twisted normalises the capitalisation of
+header names and removes chunked transfer encoding (the de-chunked body is stored and the
+Transfer-Encoding header left out, as warcio does). A conditional re-fetch answered 304, or a
+200 with the payload already archived for that page, becomes a `revisit` record.
+
+The storage stage records, for each article, the WARC file and offset of its response record
+(item fields warc_file and warc_offset).
+
+Settings: WARC_ENABLED, WARC_DIR (default DATA_DIR/warc), WARC_MAX_SIZE, WARC_PREFIX.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import socket
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WarcLocation:
+    """Where a response record sits: the file, the offset of its gzip member, its payload digest."""
+
+    file: str
+    offset: int
+    payload_digest: str
+
+
+@dataclass(frozen=True)
+class PreviousCapture:
+    """The last archived fetch of a page, from the article store: what a revisit record refers to."""
+
+    url: str
+    date: str  # WARC-Date form, 2026-11-26T06:47:55Z
+    payload_digest: str | None  # None if that fetch was made with the archive off
+
+    @classmethod
+    def of(cls, state: Any, url: str) -> PreviousCapture | None:
+        if state is None:
+            return None
+        fetched = datetime.fromisoformat(state.fetched_at).astimezone(UTC)
+        return cls(state.url or url, fetched.strftime("%Y-%m-%dT%H:%M:%SZ"), state.payload_digest)
+
+
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC-Payload-Digest of a body, as warcio writes it (sha1, base32)."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+class WarcArchive:
+    """Appends request, response and revisit records to rotating WARC/1.1 files."""
+
+    def __init__(self, directory: Path, prefix: str = "newsdedup", max_size: int = 1_000_000_000) -> None:
+        if max_size < 1_000_000:
+            raise ValueError("WARC_MAX_SIZE must be at least 1000000 bytes")
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.max_size = max_size
+        self._file: Any = None
+        self._path: Path | None = None
+        self._writer: WARCWriter | None = None
+        self._serial = 0
+        self._lock = threading.Lock()
+
+    def _current(self) -> tuple[Any, WARCWriter]:
+        if self._file is None or self._file.tell() >= self.max_size:
+            self.close()
+            self.directory.mkdir(parents=True, exist_ok=True)
+            stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+            self._serial += 1
+            name = f"{self.prefix}-{stamp}-{socket.gethostname()}-{os.getpid()}-{self._serial:05d}.warc.gz"
+            self._path = self.directory / name
+            self._file = open(self._path, "ab")  # noqa: SIM115 - kept open across records
+            self._writer = WARCWriter(self._file, gzip=True, warc_version="WARC/1.1")
+            self._writer.write_record(
+                self._writer.create_warcinfo_record(
+                    name, {"software": "newsdedup", "format": "WARC File Format 1.1"}
+                )
+            )
+        assert self._writer is not None
+        return self._file, self._writer
+
+    def write_exchange(
+        self,
+        url: str,
+        request_line: str,
+        request_headers: list[tuple[str, str]],
+        status_line: str,
+        protocol: str,
+        response_headers: list[tuple[str, str]],
+        body: bytes,
+        previous: PreviousCapture | None = None,
+    ) -> WarcLocation:
+        """Write a response (or revisit) record and its request record; returns where the former is.
+
+        With the *previous* capture of this page, a 304 Not Modified becomes a revisit record of
+        profile server-not-modified, and a 200 with the same payload one of identical-payload-digest.
+        """
+        with self._lock:
+            handle, writer = self._current()
+            http_headers = StatusAndHeaders(status_line, response_headers, protocol=protocol)
+            digest = payload_digest(body)
+            not_modified = previous is not None and status_line.startswith("304")
+            # A 304 for a page archived with the archive off has nothing to refer to: kept as is.
+            if (
+                previous is not None
+                and previous.payload_digest
+                and (not_modified or previous.payload_digest == digest)
+            ):
+                digest = previous.payload_digest
+                record = writer.create_revisit_record(
+                    url,
+                    digest=digest,
+                    refers_to_uri=previous.url,
+                    refers_to_date=previous.date,
+                    http_headers=http_headers,
+                )
+                if not_modified:
+                    record.rec_headers.replace_header("WARC-Profile", SERVER_NOT_MODIFIED)
+            else:
+                # With its length and digest given, warcio hashes the block straight from memory
+                # instead of copying the body to a temporary file first.
+                record = writer.create_warc_record(
+                    url,
+                    "response",
+                    payload=BytesIO(body),
+                    length=len(body),
+                    warc_headers_dict={"WARC-Payload-Digest": digest},
+                    http_headers=http_headers,
+                )
+            offset = handle.tell()
+            writer.write_record(record)
+            request = writer.create_warc_record(
+                url,
+                "request",
+                http_headers=StatusAndHeaders(request_line, request_headers, is_http_request=True),
+                warc_headers_dict={"WARC-Concurrent-To": record.rec_headers.get_header("WARC-Record-ID")},
+            )
+            writer.write_record(request)
+            handle.flush()
+            assert self._path is not None
+            return WarcLocation(self._path.name, offset, digest)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class WarcMiddleware:
+    """Archives every response as received; puts a Future of its WarcLocation in request.meta."""
+
+    def __init__(self, crawler: Crawler, archive: WarcArchive) -> None:
+        self.crawler = crawler
+        self.archive = archive
+        # One thread writes: the reactor thread never waits on the disk.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
+        settings = crawler.settings
+        if not settings.getbool("WARC_ENABLED"):
+            raise NotConfigured("WARC archiving is off (WARC_ENABLED = False)")
+        directory = Path(settings.get("WARC_DIR") or Path(settings.get("DATA_DIR")) / "warc")
+        try:
+            archive = WarcArchive(directory, settings.get("WARC_PREFIX"), settings.getint("WARC_MAX_SIZE"))
+        except ValueError as exc:
+            raise NotConfigured(str(exc)) from exc
+        middleware = cls(crawler, archive)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def spider_closed(self) -> None:
+        self._thread.shutdown(wait=True)
+        self.archive.close()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in response.headers.items()
+            if name.lower() != b"transfer-encoding"
+            for value in values
+        ]
+        parts = urlsplit(request.url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        request_headers = [("Host", parts.netloc)] + [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in request.headers.items()
+            for value in values
+        ]
+        protocol = response.protocol or "HTTP/1.1"
+        future: Future[WarcLocation] = self._thread.submit(
+            self.archive.write_exchange,
+            response.url,
+            f"{request.method} {target} {protocol}",
+            request_headers,
+            f"{response.status} {_reason(response.status)}",
+            protocol,
+            headers,
+            response.body,
+            PreviousCapture.of(request.meta.get("page_state"), request.url),
+        )
+        future.add_done_callback(self._report)
+        request.meta["warc_record"] = future
+        self.crawler.stats.inc_value("warc/records")
+        return response
+
+    def _report(self, future: Future[WarcLocation]) -> None:
+        if future.exception() is not None:
+            self.crawler.stats.inc_value("warc/write_failed")
+            logger.error("could not write a WARC record: %s", future.exception())
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
