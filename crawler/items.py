@@ -18,7 +18,7 @@ class PageItem(scrapy.Item):
     etag = scrapy.Field()  # validators for the next, conditional fetch
     last_modified = scrapy.Field()
     source = scrapy.Field()  # the source (start URL or sources-file entry) that led here
-    warc_record = scrapy.Field()  # a Future of the WarcLocation of this response, when archiving
+    warc_record = scrapy.Field()  # the archive's PendingRecord of this response, when archiving
 
 
 class ArticleItem(scrapy.Item):

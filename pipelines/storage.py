@@ -17,7 +17,7 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem
 from crawler.urls import page_keys
-from crawler.warc import WarcLocation
+from crawler.warc import PendingRecord, WarcLocation
 from pipelines import require_asyncio
 from pipelines.boilerplate import article_recleaned
 from pipelines.core.signatures import Signer
@@ -59,12 +59,12 @@ class StoragePipeline:
         self._writer.shutdown(wait=True)
         self.store.close()
 
-    async def _archived(self, record: Any) -> WarcLocation | None:
+    async def _archived(self, record: PendingRecord | None) -> WarcLocation | None:
         """Where the WARC archive put this article's response (its write may still be under way)."""
-        if record is None:
+        if record is None or record.future is None:
             return None
         try:
-            return await asyncio.wrap_future(record)
+            return await asyncio.wrap_future(record.future)
         except Exception:  # noqa: BLE001 - counted and logged by the archive; the article is still stored
             return None
 

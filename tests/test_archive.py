@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
 import pandas
 import pyarrow.dataset
@@ -16,8 +17,9 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.warc import PreviousCapture, WarcArchive
 from pipelines.core.extract import extract_article
 from tests.conftest import ROOT, run_crawl, stored_articles
-from tests.newsroom.model import Page
+from tests.newsroom.model import Newsroom, Page
 from tests.newsroom.server import NewsroomServer
+from tests.scaleout import Namespace, start_worker
 
 
 def records(data_dir, subdirectory="warc"):
@@ -223,3 +225,28 @@ def test_an_identical_payload_is_a_revisit_and_a_304_without_one_is_kept(tmp_pat
     assert revisit.get_header("WARC-Refers-To-Date") == "2026-11-25T10:00:00Z"
     assert revisit.get_header("WARC-Profile").endswith("identical-payload-digest")
     assert ("http://news.test/b", "response") in found and kept.offset > again.offset
+
+
+def test_a_redirect_with_an_archived_response_goes_through_the_shared_queue(newsroom, tmp_path):
+    # The 301 is archived, and its pending record travels in the meta of the redirected request,
+    # which the scale-out settings queue in Redis (pickled): a real worker on the real services.
+    home = newsroom.start_urls[0]
+    host = urlsplit(home).hostname
+    moved = Newsroom(pages={h: dict(pages) for h, pages in newsroom.pages.items()})
+    moved.add(host, "/moved", Page(301, "text/html", b"", (("Location", home),)))
+    moved.start_urls = [f"http://{host}/moved"]
+    namespace = Namespace()
+    try:
+        with NewsroomServer(moved) as server:
+            status, log = start_worker(server, namespace, tmp_path / "worker").wait()
+        assert status == 0, log[-3000:]
+        rows = namespace.query("SELECT url, warc_file, warc_offset FROM articles")
+        assert {url for url, _, _ in rows} == {a.url for a in newsroom.articles if a.host == host}
+        assert all(file and offset is not None for _, file, offset in rows)
+    finally:
+        namespace.clean()
+    assert "/moved" in {
+        urlsplit(r.rec_headers.get_header("WARC-Target-URI")).path
+        for _, r in records(tmp_path / "worker")
+        if r.rec_type == "response"
+    }
