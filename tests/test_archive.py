@@ -243,6 +243,17 @@ def test_a_redirect_with_an_archived_response_goes_through_the_shared_queue(news
         rows = namespace.query("SELECT url, warc_file, warc_offset FROM articles")
         assert {url for url, _, _ in rows} == {a.url for a in newsroom.articles if a.host == host}
         assert all(file and offset is not None for _, file, offset in rows)
+        # and the export reads the shared PostgreSQL store as it reads the embedded one
+        exported = subprocess.run(
+            [sys.executable, "-m", "scrapy", "export", "--out", str(tmp_path / "out"), "--format", "parquet"],
+            cwd=ROOT,
+            env={**os.environ, **namespace.env()},
+            capture_output=True,
+            text=True,
+        )
+        assert exported.returncode == 0, exported.stderr
+        table = pandas.read_parquet(tmp_path / "out" / "parquet")
+        assert sorted(table["url"]) == sorted(url for url, _, _ in rows)
     finally:
         namespace.clean()
     assert "/moved" in {

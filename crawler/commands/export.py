@@ -73,6 +73,13 @@ class Command(ScrapyCommand):
         started = time.perf_counter()
         try:
             count, files = export(store, opts.out, options)
+        except (OSError, StoreError) as exc:
+            print(
+                f"error: the export to {opts.out} failed, the previous one is left as it was: {exc}",
+                file=sys.stderr,
+            )
+            self.exitcode = 1
+            return
         finally:
             store.close()
         seconds = time.perf_counter() - started

@@ -318,15 +318,18 @@ class PostgresArticleStore(ArticleStore):
 
     def articles(self) -> Iterator[dict[str, Any]]:
         # A server-side cursor: an export of millions of articles streams instead of filling memory.
-        with psycopg.connect(self._db.dsn) as conn:
-            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self._db.schema)))
-            with conn.cursor(name="articles") as cursor:
-                cursor.itersize = 2000
-                cursor.execute(f"SELECT {', '.join(ARTICLE_COLUMNS)}, current FROM articles ORDER BY id")
-                for row in cursor:
-                    article = dict(zip((*ARTICLE_COLUMNS, "current"), row))
-                    article["authors"] = json.loads(article["authors"])
-                    yield article
+        try:
+            with psycopg.connect(self._db.dsn) as conn:
+                conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self._db.schema)))
+                with conn.cursor(name="articles") as cursor:
+                    cursor.itersize = 2000
+                    cursor.execute(f"SELECT {', '.join(ARTICLE_COLUMNS)}, current FROM articles ORDER BY id")
+                    for row in cursor:
+                        article = dict(zip((*ARTICLE_COLUMNS, "current"), row))
+                        article["authors"] = json.loads(article["authors"])
+                        yield article
+        except psycopg.Error as exc:
+            raise StoreError(f"reading the articles from PostgreSQL failed: {exc}") from exc
 
     def cluster_members(self) -> Iterator[ClusterMember]:
         rows = self._db.run(

@@ -391,12 +391,15 @@ class SQLiteArticleStore(ArticleStore):
         return found
 
     def articles(self) -> Iterator[dict[str, Any]]:
-        rows = self._db.execute(f"SELECT {', '.join(ARTICLE_COLUMNS)}, current FROM articles ORDER BY id")
-        for row in rows:
-            article = dict(zip((*ARTICLE_COLUMNS, "current"), row))
-            article["authors"] = json.loads(article["authors"])
-            article["current"] = bool(article["current"])
-            yield article
+        try:
+            rows = self._db.execute(f"SELECT {', '.join(ARTICLE_COLUMNS)}, current FROM articles ORDER BY id")
+            for row in rows:
+                article = dict(zip((*ARTICLE_COLUMNS, "current"), row))
+                article["authors"] = json.loads(article["authors"])
+                article["current"] = bool(article["current"])
+                yield article
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the articles from {self.path} failed: {exc}") from exc
 
     def cluster_members(self) -> Iterator[ClusterMember]:
         rows = self._db.execute(
