@@ -52,6 +52,7 @@ SCHEMA = pa.schema(
         pa.field("warc_offset", pa.int64()),
     ]
 )
+COLUMNS = tuple(SCHEMA.names)  # looked up once: pyarrow builds a new Field object per access
 UNKNOWN = "unknown"
 FORMATS = ("parquet", "jsonl")
 
@@ -103,7 +104,7 @@ def rows(store: ArticleStore, options: ExportOptions) -> Iterator[dict[str, Any]
             ):
                 continue
         yield {
-            **{field.name: article.get(field.name) for field in SCHEMA},
+            **{name: article.get(name) for name in COLUMNS},
             "published_date": day,
             "first_copy": not article["duplicate_of"],
         }
