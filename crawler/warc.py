@@ -98,6 +98,14 @@ class WarcArchive:
         if max_size < 1_000_000:
             raise ValueError("WARC_MAX_SIZE must be at least 1000000 bytes")
         self.directory = Path(directory)
+        try:  # here, so that a crawl that could not archive does not start
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(
+                f"cannot create the WARC directory {self.directory}: {exc}; set WARC_DIR"
+            ) from exc
+        if not os.access(self.directory, os.W_OK):
+            raise ValueError(f"the WARC directory {self.directory} is not writable; set WARC_DIR")
         self.prefix = prefix
         self.max_size = max_size
         self._file: Any = None
@@ -203,7 +211,7 @@ class WarcArchive:
 
 
 class WarcMiddleware:
-    """Archives every response as received; puts a Future of its WarcLocation in request.meta."""
+    """Archives every response as received; puts its PendingRecord in request.meta["warc_record"]."""
 
     def __init__(self, crawler: Crawler, archive: WarcArchive) -> None:
         self.crawler = crawler
@@ -217,10 +225,8 @@ class WarcMiddleware:
         if not settings.getbool("WARC_ENABLED"):
             raise NotConfigured("WARC archiving is off (WARC_ENABLED = False)")
         directory = Path(settings.get("WARC_DIR") or Path(settings.get("DATA_DIR")) / "warc")
-        try:
-            archive = WarcArchive(directory, settings.get("WARC_PREFIX"), settings.getint("WARC_MAX_SIZE"))
-        except ValueError as exc:
-            raise NotConfigured(str(exc)) from exc
+        # A bad WARC setting stops the run before anything is fetched (exit status 1).
+        archive = WarcArchive(directory, settings.get("WARC_PREFIX"), settings.getint("WARC_MAX_SIZE"))
         middleware = cls(crawler, archive)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware

@@ -17,6 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.warc import PreviousCapture, WarcArchive
 from pipelines.core.extract import extract_article
 from tests.conftest import ROOT, run_crawl, stored_articles
+from tests.newsroom.demo import crawl
 from tests.newsroom.model import Newsroom, Page
 from tests.newsroom.server import NewsroomServer
 from tests.scaleout import Namespace, start_worker
@@ -261,3 +262,17 @@ def test_a_redirect_with_an_archived_response_goes_through_the_shared_queue(news
         for _, r in records(tmp_path / "worker")
         if r.rec_type == "response"
     }
+
+
+def test_a_warc_directory_that_cannot_be_written_stops_the_run_before_it_fetches(newsroom_server, tmp_path):
+    (tmp_path / "taken").write_text("a file where the WARC directory should be")
+    result = crawl(
+        newsroom_server.newsroom.start_urls[:1],
+        tmp_path / "data",
+        newsroom_server.proxy_env(),
+        "-s",
+        f"WARC_DIR={tmp_path / 'taken'}",
+    )
+    assert result.returncode == 1
+    assert "cannot create the WARC directory" in result.stderr and "set WARC_DIR" in result.stderr
+    assert not (tmp_path / "data" / "articles.sqlite3").exists() or not stored_articles(tmp_path / "data")
