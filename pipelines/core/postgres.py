@@ -317,7 +317,8 @@ class PostgresArticleStore(ArticleStore):
         return self._db.run(read)
 
     def articles(self) -> Iterator[dict[str, Any]]:
-        # A server-side cursor: an export of millions of articles streams instead of filling memory.
+        # A server-side cursor, so an export of millions of articles streams instead of filling
+        # memory; it needs a transaction, hence a connection of its own (the shared one autocommits).
         try:
             with psycopg.connect(self._db.dsn) as conn:
                 conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self._db.schema)))
@@ -329,7 +330,9 @@ class PostgresArticleStore(ArticleStore):
                         article["authors"] = json.loads(article["authors"])
                         yield article
         except psycopg.Error as exc:
-            raise StoreError(f"reading the articles from PostgreSQL failed: {exc}") from exc
+            raise StoreError(
+                f"reading the articles from PostgreSQL ({self._db._where()}) failed: {exc}"
+            ) from exc
 
     def cluster_members(self) -> Iterator[ClusterMember]:
         rows = self._db.run(
