@@ -118,6 +118,11 @@ def main() -> int:
     print_summary(args.data_dir, len(sites))
     print()
     print(f"Stored in {args.data_dir}/articles.sqlite3; exported to {args.data_dir}/articles.jsonl")
+    archive = sorted((args.data_dir / "warc").glob("*.warc.gz"))
+    size = sum(path.stat().st_size for path in archive)
+    print(
+        f"Every response archived in {len(archive)} WARC file(s) under {args.data_dir}/warc ({size / 1e6:.1f} MB)"
+    )
     return 0
 
 
