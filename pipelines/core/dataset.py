@@ -66,6 +66,9 @@ class ExportOptions:
     all_versions: bool = False  # every stored version of a changed page, not only the current one
     formats: tuple[str, ...] = FORMATS
     rows_per_file: int = 100_000
+    # Rows held in memory at once, all partitions together: a store of millions of articles over
+    # many days must not be held whole. When reached, the largest partition is written out.
+    max_buffered_rows: int = 20_000
 
     def __post_init__(self) -> None:
         unknown = set(self.formats) - set(FORMATS)
@@ -73,8 +76,8 @@ class ExportOptions:
             raise ValueError(f"unknown export format(s) {sorted(unknown)}; choose from {', '.join(FORMATS)}")
         if self.since and self.until and self.since > self.until:
             raise ValueError("--since is after --until")
-        if self.rows_per_file < 1:
-            raise ValueError("rows per file must be at least 1")
+        if self.rows_per_file < 1 or self.max_buffered_rows < 1:
+            raise ValueError("rows per file and rows buffered must be at least 1")
 
 
 def publication_date(published: str | None) -> str:
@@ -111,7 +114,8 @@ def rows(store: ArticleStore, options: ExportOptions) -> Iterator[dict[str, Any]
 
 
 class _Partitions:
-    """Buffers rows per partition and writes them in files of at most rows_per_file rows."""
+    """Buffers rows per partition and writes them in files of at most rows_per_file rows, holding
+    at most max_buffered_rows in memory."""
 
     def __init__(self, out: Path, options: ExportOptions) -> None:
         self.out = out
@@ -119,17 +123,22 @@ class _Partitions:
         self.buffers: dict[str, list[dict[str, Any]]] = {}
         self.parts: dict[str, int] = {}
         self.files: list[Path] = []
+        self.buffered = 0
 
     def add(self, row: dict[str, Any]) -> None:
         buffer = self.buffers.setdefault(row["published_date"], [])
         buffer.append(row)
+        self.buffered += 1
         if len(buffer) >= self.options.rows_per_file:
             self.flush(row["published_date"])
+        elif self.buffered >= self.options.max_buffered_rows:
+            self.flush(max(self.buffers, key=lambda day: len(self.buffers[day])))
 
     def flush(self, day: str) -> None:
         buffer = self.buffers.pop(day, [])
         if not buffer:
             return
+        self.buffered -= len(buffer)
         part = self.parts.get(day, 0)
         self.parts[day] = part + 1
         if "parquet" in self.options.formats:
