@@ -34,7 +34,7 @@ from pipelines.boilerplate import article_recleaned
 from pipelines.core.index import Candidate, IndexedCopy, MatchRule, SignatureIndex
 from pipelines.core.redis_index import RedisSignatureIndex
 from pipelines.core.signatures import Signature, Signer
-from pipelines.core.store import ArticleStore, StoreConfig, open_store
+from pipelines.core.store import ArticleStore, IndexRows, StoreConfig, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -188,14 +188,7 @@ class NearDuplicatePipeline:
         since = self._window_start()
         if isinstance(self.index, SignatureIndex):
             rows = self.store.index_rows(since)
-            self.index.load(
-                rows.urls,
-                rows.cluster_ids,
-                rows.first_urls,
-                rows.matrix,
-                rows.shingle_counts,
-                rows.window_days,
-            )
+            self._load(rows)
             return
         with self.index.claim():
             self._reload_if_lost()
@@ -207,16 +200,14 @@ class NearDuplicatePipeline:
             logger.warning(
                 "the shared index is empty (Redis restarted?): reloading %d signatures", len(rows.urls)
             )
-            self.index.load(
-                rows.urls,
-                rows.cluster_ids,
-                rows.first_urls,
-                rows.matrix,
-                rows.shingle_counts,
-                rows.window_days,
-            )
+            self._load(rows)
             self.index.mark_loaded()
             self.stats.inc_value("neardup/index_reloaded")
+
+    def _load(self, rows: IndexRows) -> None:
+        self.index.load(
+            rows.urls, rows.cluster_ids, rows.first_urls, rows.matrix, rows.shingle_counts, rows.window_days
+        )
 
     def _window_start(self) -> int:
         return today() - self.window_days

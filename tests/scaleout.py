@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import uuid
 from collections import defaultdict
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import psycopg
 import redis
 
+from tests.newsroom.demo import crawl_command
 from tests.newsroom.server import NewsroomServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,16 +86,9 @@ def start_worker(
     pipe: bool = False,
 ) -> Worker:
     data_dir.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "news",
-        "-a",
-        "start_urls=" + ",".join(server.newsroom.start_urls),
-        "-s",
-        f"DATA_DIR={data_dir}",
+    command = crawl_command(
+        server.newsroom.start_urls,
+        data_dir,
         "-s",
         "SCALEOUT_IDLE_SECONDS=3",
         "-s",
@@ -107,7 +100,7 @@ def start_worker(
         "-s",
         "RETRY_ENABLED=False",
         *settings,
-    ]
+    )
     env = {**os.environ, **namespace.env(run), **server.proxy_env()}
     log_path = None if pipe else data_dir / "worker.log"
     stderr = subprocess.PIPE if pipe else open(log_path, "w", encoding="utf-8")  # noqa: SIM115

@@ -101,13 +101,19 @@ def test_unchanged_refetches_are_revisit_records(first_crawl, newsroom, tmp_path
     assert all(r.rec_headers.get_header("WARC-Refers-To-Target-URI") for r in revisits)
 
 
-def export(data_dir, out, *options):
-    result = subprocess.run(
-        [sys.executable, "-m", "scrapy", "export", "--out", str(out), "-s", f"DATA_DIR={data_dir}", *options],
+def run_export(out, *options, env=None) -> subprocess.CompletedProcess:
+    """`scrapy export --out OUT OPTIONS`, from the repository root, as users run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "export", "--out", str(out), *options],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
     )
+
+
+def export(data_dir, out, *options):
+    result = run_export(out, "-s", f"DATA_DIR={data_dir}", *options)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -163,23 +169,7 @@ def test_export_options(first_crawl, newsroom, tmp_path):
 
 
 def test_export_refuses_bad_options(first_crawl, tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "export",
-            "--out",
-            str(tmp_path),
-            "--format",
-            "csv",
-            "-s",
-            f"DATA_DIR={first_crawl}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = run_export(tmp_path, "--format", "csv", "-s", f"DATA_DIR={first_crawl}")
     assert result.returncode == 1 and "unknown export format" in result.stderr
 
 
@@ -246,13 +236,7 @@ def test_a_redirect_with_an_archived_response_goes_through_the_shared_queue(news
         assert {url for url, _, _ in rows} == {a.url for a in newsroom.articles if a.host == host}
         assert all(file and offset is not None for _, file, offset in rows)
         # and the export reads the shared PostgreSQL store as it reads the embedded one
-        exported = subprocess.run(
-            [sys.executable, "-m", "scrapy", "export", "--out", str(tmp_path / "out"), "--format", "parquet"],
-            cwd=ROOT,
-            env={**os.environ, **namespace.env()},
-            capture_output=True,
-            text=True,
-        )
+        exported = run_export(tmp_path / "out", "--format", "parquet", env=namespace.env())
         assert exported.returncode == 0, exported.stderr
         table = pandas.read_parquet(tmp_path / "out" / "parquet")
         assert sorted(table["url"]) == sorted(url for url, _, _ in rows)

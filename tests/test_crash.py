@@ -8,7 +8,6 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import defaultdict
 
@@ -16,6 +15,7 @@ import pytest
 
 from tests.conftest import ROOT, run_crawl, stored_articles
 from tests.newsroom.build import Plan, build_newsroom
+from tests.newsroom.demo import crawl_command
 from tests.newsroom.server import NewsroomServer
 
 TRIALS = 10
@@ -51,19 +51,7 @@ def wait(process: subprocess.Popen, seconds: float) -> bool:
 
 
 def start_crawl(server: NewsroomServer, data_dir) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "news",
-        "-a",
-        "start_urls=" + ",".join(server.newsroom.start_urls),
-        "-s",
-        f"DATA_DIR={data_dir}",
-        "-s",
-        "LOG_LEVEL=WARNING",
-    ]
+    command = crawl_command(server.newsroom.start_urls, data_dir, "-s", "LOG_LEVEL=WARNING")
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "settings.loopback", **server.proxy_env()}
     # its own process group, so the kill takes the extraction workers too
     return subprocess.Popen(

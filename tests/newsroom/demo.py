@@ -24,11 +24,9 @@ from .server import NewsroomServer
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def crawl(
-    start_urls: list[str], data_dir: Path, env: dict[str, str], *extra: str
-) -> subprocess.CompletedProcess:
-    """Run `scrapy crawl news` against the newsroom, from the repository root, as users do."""
-    command = [
+def crawl_command(start_urls: list[str], data_dir: Path, *extra: str) -> list[str]:
+    """The `scrapy crawl news` command line of *start_urls* into *data_dir*, as users type it."""
+    return [
         sys.executable,
         "-m",
         "scrapy",
@@ -40,8 +38,14 @@ def crawl(
         f"DATA_DIR={data_dir}",
         *extra,
     ]
+
+
+def crawl(
+    start_urls: list[str], data_dir: Path, env: dict[str, str], *extra: str
+) -> subprocess.CompletedProcess:
+    """Run `scrapy crawl news` against the newsroom, from the repository root, as users do."""
     return subprocess.run(
-        command,
+        crawl_command(start_urls, data_dir, *extra),
         cwd=ROOT,
         env={**os.environ, "SCRAPY_SETTINGS_MODULE": "settings.loopback", **env},
         capture_output=True,
