@@ -12,29 +12,42 @@ Printed, in one run: pairwise precision, recall and F1 over stored items, the ad
 of the clusters, recall per kind of edit, the hard negatives merged, and the same figures for
 datasketch's default MinHashLSH(threshold=0.9) over the same stored texts in the same order.
 
-    .venv/bin/python -m bench.syndication [--seed 3]
+Then the same newsroom as a backfill: stories published over the last eleven years, each copy
+0-400 days after its story, crawled once, and crawled again a simulated year later (the clock
+set with NEWSDEDUP_NOW) when new copies of first-run stories have appeared. Its precision and
+recall must equal the all-recent crawl's.
+
+    .venv/bin/python -m bench.syndication [--seed 3] [--no-backfill]
+
+The last line is a JSON object of the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import random
 import sqlite3
 import tempfile
 from collections import defaultdict
+from datetime import timedelta
 from itertools import combinations
 from math import comb
 from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
 
+from crawler import clock
 from pipelines.core.text import words
-from tests.newsroom.build import COPY_EDITS, OTHER_EDITS, Plan, build_newsroom
+from tests.newsroom.build import COPY_EDITS, OTHER_EDITS, Plan, build_newsroom, default_newest, with_new_copy
 from tests.newsroom.demo import crawl
 from tests.newsroom.model import ArticlePage
 from tests.newsroom.server import NewsroomServer
 
 PLAN = Plan(own_stories=0, wire_stories=92, outlets=(1, 6), briefs=14, quote_sharing=24, edits=COPY_EDITS)
+BACKFILL_YEARS = 11
+LATE_COPIES = 20  # new copies of first-run stories in the second backfill run, a year later
 EDIT_KINDS = ("headline", "byline", *COPY_EDITS, *OTHER_EDITS)
 
 
@@ -116,6 +129,61 @@ def baseline_clusters(texts: list[tuple[str, str]], shingle_size: int) -> dict[s
 order: dict[str, int] = {}
 
 
+def crawl_store(newsroom, data_dir: Path, now: str | None = None) -> list[tuple[str, str, str]]:
+    """Crawl *newsroom* into *data_dir* (the clock set to *now*); the stored (url, cluster, text)."""
+    env = {"NEWSDEDUP_NOW": now} if now else {}
+    with NewsroomServer(newsroom) as server:
+        result = crawl(newsroom.start_urls, data_dir, {**server.proxy_env(), **env}, "-s", "LOG_LEVEL=WARNING")
+    if result.returncode != 0:
+        raise SystemExit(f"crawl failed:\n{result.stderr[-3000:]}")
+    db = sqlite3.connect(data_dir / "articles.sqlite3")
+    rows = db.execute("SELECT url, cluster_id, text FROM articles ORDER BY id").fetchall()
+    db.close()
+    return rows
+
+
+def backfill(seed: int, plan: Plan) -> dict:
+    """The newsroom as an archive: eleven years of stories, copies up to 400 days late, and a
+    second run a year later bringing new copies of first-run stories."""
+    first_run = dataclasses.replace(plan, span_days=BACKFILL_YEARS * 365, copy_delay_days=400)
+    year_later = clock.now() + timedelta(days=365)
+    newsroom = build_newsroom(seed, first_run, newest=default_newest() - timedelta(days=1))
+    years = sorted({a.published[:4] for a in newsroom.articles})
+    rng = random.Random(seed)
+    later = newsroom
+    stories = [a for a in newsroom.articles if not a.edits and a.kind == "story"]
+    hosts = sorted({a.host for a in newsroom.articles})
+    late = []
+    for original in rng.sample(stories, min(LATE_COPIES, len(stories))):
+        carried = {a.host for a in later.articles if a.story == original.story}
+        free = [h for h in hosts if h not in carried]
+        if free:
+            later, page = with_new_copy(later, original.story, rng.choice(free), seed=rng.randrange(10**6))
+            late.append(page)
+    articles = {a.url: a for a in later.articles}
+    print(
+        f"backfill: stories published {years[0]}-{years[-1]}, copies 0-400 days after them; a second "
+        f"run at {year_later.date()} (simulated clock) with {len(late)} new copies of first-run stories"
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        data_dir = Path(scratch) / "data"
+        crawl_store(newsroom, data_dir)
+        # the new copies are published during the simulated year
+        rows = crawl_store(later, data_dir, year_later.isoformat(timespec="seconds"))
+    stored = {url: cluster for url, cluster, _ in rows}
+    truth = {url: articles[url].story for url in stored}
+    print(f"stored {len(stored)} of {len(articles)} article pages over both runs")
+    figures = report("this pipeline (backfill, two runs a year apart)", truth, stored, articles)
+    joined = sum(
+        1
+        for page in late
+        if page.url in stored
+        and any(stored[page.url] == stored.get(a.url) for a in newsroom.articles if a.story == page.story)
+    )
+    print(f"  new copies in the second run linked to their first-run story: {joined} of {len(late)}")
+    return figures | {"late_copies_linked": joined, "late_copies": len(late)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -126,6 +194,7 @@ def main() -> None:
         action="store_true",
         help="also reword copies lightly and reorder or merge their paragraphs (edits outside the benchmark's list)",
     )
+    parser.add_argument("--no-backfill", action="store_true", help="leave out the backfill runs")
     args = parser.parse_args()
     plan = dataclasses.replace(PLAN, edits=COPY_EDITS + OTHER_EDITS) if args.other_edits else PLAN
     newsroom = build_newsroom(args.seed, plan)
@@ -140,14 +209,8 @@ def main() -> None:
         f"{sum(a.kind == 'shares quotes' for a in newsroom.articles)} stories quoting another, "
         f"{sum(a.kind == 'brief' for a in newsroom.articles)} briefs"
     )
-    with tempfile.TemporaryDirectory() as scratch, NewsroomServer(newsroom) as server:
-        data_dir = Path(scratch) / "data"
-        result = crawl(newsroom.start_urls, data_dir, server.proxy_env(), "-s", "LOG_LEVEL=WARNING")
-        if result.returncode != 0:
-            raise SystemExit(f"crawl failed:\n{result.stderr[-3000:]}")
-        db = sqlite3.connect(data_dir / "articles.sqlite3")
-        rows = db.execute("SELECT url, cluster_id, text FROM articles ORDER BY id").fetchall()
-        db.close()
+    with tempfile.TemporaryDirectory() as scratch:
+        rows = crawl_store(newsroom, Path(scratch) / "data")
     stored = {url: cluster for url, cluster, _ in rows}
     print(f"stored {len(stored)} of {len(articles)} article pages")
     truth = {url: articles[url].story for url in stored}
@@ -163,6 +226,22 @@ def main() -> None:
         f"targets (precision >= 0.99, recall >= 0.97): {'met' if met else 'NOT met'}; "
         f"baseline precision {baseline['precision']:.3f} recall {baseline['recall']:.3f}"
     )
+    figures = {"precision": ours["precision"], "recall": ours["recall"], "f1": ours["f1"], "ari": ours["ari"]}
+    figures |= {"baseline_precision": baseline["precision"], "baseline_recall": baseline["recall"]}
+    if not args.no_backfill:
+        archive = backfill(args.seed, plan)
+        same = archive["precision"] >= ours["precision"] and archive["recall"] >= ours["recall"]
+        print(
+            f"backfill precision {archive['precision']:.4f} recall {archive['recall']:.4f} against "
+            f"all-recent {ours['precision']:.4f} / {ours['recall']:.4f}: {'equal or better' if same else 'WORSE'}"
+        )
+        figures |= {
+            "backfill_precision": archive["precision"],
+            "backfill_recall": archive["recall"],
+            "late_copies_linked": archive["late_copies_linked"],
+            "late_copies": archive["late_copies"],
+        }
+    print(json.dumps({key: round(value, 4) for key, value in figures.items()}))
 
 
 if __name__ == "__main__":

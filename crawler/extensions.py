@@ -11,7 +11,7 @@ import os
 import resource
 import time
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +20,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler import clock
 from crawler.middlewares import known_article_seen
 from crawler.runlog import RunLog, open_run_log
 
@@ -79,7 +80,7 @@ class DataDirLock:
             ) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+        handle.write(f"pid {os.getpid()} since {clock.now_iso()}\n")
         handle.flush()
         self._file = handle
 
@@ -110,7 +111,7 @@ class RunSummary:
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
         if not crawler.settings.getbool("RUN_SUMMARY_ENABLED"):
             raise NotConfigured("run summaries are off (RUN_SUMMARY_ENABLED = False)")
-        started = datetime.now(UTC)
+        started = clock.now()
         run_log = open_run_log(crawler.settings, f"{started:%Y%m%dT%H%M%SZ}-{os.getpid()}")
         extension = cls(crawler, run_log, started, crawler.settings.getbool("RUN_ALARM_EMPTY_SOURCES"))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
@@ -147,7 +148,7 @@ class RunSummary:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         return {
             "started": self.started.isoformat(timespec="seconds"),
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "finished": clock.now_iso(),
             "seconds": round(time.monotonic() - self._clock, 2),
             "finish_reason": reason,
             "pages_fetched": stats.get("response_received_count", 0),

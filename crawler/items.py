@@ -44,7 +44,6 @@ class ArticleItem(scrapy.Item):
     # and the MinHash signature written to the store beside the article.
     word_hashes = scrapy.Field()
     signature = scrapy.Field()
-    window_day = scrapy.Field()  # the day the article counts from in the near-duplicate window
     request_url = scrapy.Field()
     etag = scrapy.Field()
     last_modified = scrapy.Field()

@@ -23,7 +23,7 @@ import asyncio
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler import clock
 from crawler.urls import page_key, page_keys
 from pipelines.core.store import ArticleStore, PageFetch, StoreConfig, open_store
 from pipelines.neardup import build_signer
@@ -90,7 +91,7 @@ class IncrementalMiddleware:
         state = await loop.run_in_executor(self._thread, self.store.page, [page_key(request.url)])
         if state is None or state.article_id is None:
             return None  # never held an article: a front, a feed, or a page not seen before
-        age = datetime.now(UTC) - datetime.fromisoformat(state.fetched_at)
+        age = clock.now() - datetime.fromisoformat(state.fetched_at)
         if age < self.revisit:
             self.stats.inc_value("incremental/skipped_fresh")
             self.crawler.signals.send_catch_log(known_article_seen, request=request)
@@ -111,7 +112,7 @@ class IncrementalMiddleware:
         self.crawler.signals.send_catch_log(known_article_seen, request=request)
         fetch = PageFetch(
             page_keys(response.url, request.url),
-            datetime.now(UTC).isoformat(timespec="seconds"),
+            clock.now_iso(),
             response.headers.get(b"ETag", b"").decode("latin-1") or None,
             response.headers.get(b"Last-Modified", b"").decode("latin-1") or None,
         )
@@ -154,7 +155,7 @@ def retry_after_seconds(value: str) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - clock.now()).total_seconds())
 
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):

@@ -41,8 +41,8 @@ class SharedQueueWorker:
     worker may still be parsing a page that adds requests.
 
     It also notices a Redis restart: Redis may keep nothing on disk, so the requests queued there
-    are gone. The workers carry on (the near-duplicate index reloads itself from the article
-    store), but the run ends with an error and exit status 3: pages it never fetched are fetched
+    are gone. The workers carry on (near-duplicates are still found in the article store's cold
+    index), but the run ends with an error and exit status 3: pages it never fetched are fetched
     by the next run, since nothing of them was stored.
     """
 

@@ -40,7 +40,16 @@ from scrapy.http import Response
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from crawler import clock
+
 logger = logging.getLogger(__name__)
+
+
+class _ClockedWriter(WARCWriter):
+    """warcio's writer, dating records by the project's clock (crawler.clock), not the wall clock."""
+
+    def curr_warc_date(self) -> str:
+        return clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)
@@ -114,12 +123,12 @@ class WarcArchive:
         self._lock = threading.Lock()
         # warcio builds and serialises the records; they are compressed here (see _append).
         self._buffer = BytesIO()
-        self._builder = WARCWriter(self._buffer, gzip=False, warc_version="WARC/1.1")
+        self._builder = _ClockedWriter(self._buffer, gzip=False, warc_version="WARC/1.1")
 
     def _open_next(self) -> None:
         self.close()
         self.directory.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        stamp = clock.now().strftime("%Y%m%d%H%M%S")
         self._serial += 1
         name = f"{self.prefix}-{stamp}-{socket.gethostname()}-{os.getpid()}-{self._serial:05d}.warc.gz"
         self._path = self.directory / name

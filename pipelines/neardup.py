@@ -1,9 +1,13 @@
 """Near-duplicate stage: recognises a syndicated copy of a story already stored, in this run or an
-earlier one, and tags it with the story's cluster.
+earlier one, however long ago, and tags it with the story's cluster.
+
+Each article is looked up in two indexes: the hot one (in memory, or in Redis when shared) of the
+signatures added recently, and the cold one in the article store, which holds the band keys of
+every stored signature. Publication dates never keep two texts from being compared.
 
 Settings: NEARDUP_ENABLED, NEARDUP_NUM_PERM, NEARDUP_SHINGLE_SIZE, NEARDUP_BANDS, NEARDUP_ROWS,
 NEARDUP_THRESHOLD, NEARDUP_CONTAINMENT, NEARDUP_CONTAINMENT_MIN_SHINGLES, NEARDUP_DROP_DUPLICATES,
-NEARDUP_WINDOW_DAYS, STORAGE_BACKEND, DATA_DIR.
+NEARDUP_HOT_SIGNATURES, NEARDUP_FORGET_AFTER_DAYS, NEARDUP_BACKEND, STORAGE_BACKEND, DATA_DIR.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -27,18 +31,17 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
+from crawler import clock
 from crawler.items import ArticleItem
 from crawler.urls import page_keys
 from pipelines import require_asyncio
 from pipelines.boilerplate import article_recleaned
-from pipelines.core.index import Candidate, IndexedCopy, MatchRule, SignatureIndex
+from pipelines.core.index import BandLayout, Candidate, IndexedCopy, MatchRule, SignatureIndex, estimates
 from pipelines.core.redis_index import RedisSignatureIndex
 from pipelines.core.signatures import Signature, Signer
-from pipelines.core.store import ArticleStore, IndexRows, StoreConfig, open_store
+from pipelines.core.store import ArticleStore, StoreConfig, open_store
 
 logger = logging.getLogger(__name__)
-
-EPOCH = date(1970, 1, 1)
 
 
 class LaterCopy(DropItem):
@@ -54,49 +57,31 @@ def new_cluster_id(url: str) -> str:
     return hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
 
 
-def today() -> int:
-    return (datetime.now(UTC).date() - EPOCH).days
-
-
-def window_day(published: str | None, fetched_at: str) -> int:
-    """The day an article counts from in the near-duplicate window: its publication date when the
-    page gives a plausible one (not after the fetch), else the day it was fetched."""
-    fetched = _day(fetched_at)
-    day = _day(published) if published else None
-    if fetched is None:
-        fetched = today()
-    return day if day is not None and day <= fetched + 1 else fetched
-
-
-def _day(value: str | None) -> int | None:
-    try:
-        return (date.fromisoformat(str(value)[:10]) - EPOCH).days
-    except ValueError:
-        return None
-
-
 def build_signer(settings: BaseSettings) -> Signer:
     return Signer(settings.getint("NEARDUP_NUM_PERM"), settings.getint("NEARDUP_SHINGLE_SIZE"))
 
 
+def build_layout(settings: BaseSettings) -> BandLayout:
+    return BandLayout(
+        settings.getint("NEARDUP_NUM_PERM"), settings.getint("NEARDUP_BANDS"), settings.getint("NEARDUP_ROWS")
+    )
+
+
 def build_index(settings: BaseSettings) -> SignatureIndex | RedisSignatureIndex:
-    """The index named by NEARDUP_BACKEND: "memory" (rebuilt from the store at start) or "redis"."""
+    """The hot index named by NEARDUP_BACKEND: "memory" (this process's) or "redis" (shared)."""
     rule = MatchRule(
         threshold=settings.getfloat("NEARDUP_THRESHOLD"),
         containment=settings.getfloat("NEARDUP_CONTAINMENT"),
         min_shingles=settings.getint("NEARDUP_CONTAINMENT_MIN_SHINGLES"),
     )
-    shape = (
-        settings.getint("NEARDUP_NUM_PERM"),
-        settings.getint("NEARDUP_BANDS"),
-        settings.getint("NEARDUP_ROWS"),
-    )
+    layout = build_layout(settings)
+    capacity = settings.getint("NEARDUP_HOT_SIGNATURES")
     backend = settings.get("NEARDUP_BACKEND")
     if backend == "memory":
-        return SignatureIndex(*shape, rule)
+        return SignatureIndex(layout, rule, capacity)
     if backend == "redis":
         return RedisSignatureIndex(
-            settings.get("NEARDUP_REDIS_URL"), settings.get("NEARDUP_REDIS_PREFIX"), *shape, rule
+            settings.get("NEARDUP_REDIS_URL"), settings.get("NEARDUP_REDIS_PREFIX"), layout, rule, capacity
         )
     raise ValueError(f"NEARDUP_BACKEND must be 'memory' or 'redis', got {backend!r}")
 
@@ -108,14 +93,13 @@ class Decision:
     fields: dict[str, Any]  # cluster_id, duplicate_of, similarity, version, previous_id
     unchanged: bool = False  # the same page with the same text: store nothing
     drop: str | None = None  # the reason to drop it (NEARDUP_DROP_DUPLICATES)
-    day: int = 0
 
 
 class NearDuplicatePipeline:
     """Sets cluster_id, duplicate_of and similarity on each article, and its signature for storage.
 
     Decisions are taken one article at a time in arrival order, on one thread that alone touches
-    the index, so the same input order gives the same clusters. With the shared Redis index, a
+    the hot index, so the same input order gives the same clusters. With the shared Redis index, a
     Redis lock also serialises decisions across crawler processes.
     """
 
@@ -126,14 +110,13 @@ class NearDuplicatePipeline:
         index: SignatureIndex | RedisSignatureIndex,
         store: ArticleStore,
         drop_duplicates: bool = False,
-        window_days: int = 30,
         revisit_seconds: float = 86400.0,
+        forget_after_days: float = 0.0,
     ) -> None:
-        if window_days < 1:
-            raise ValueError("NEARDUP_WINDOW_DAYS must be at least 1")
-        self.window_days = window_days
+        if forget_after_days < 0:
+            raise ValueError("NEARDUP_FORGET_AFTER_DAYS must be 0 (never forget) or more")
         self.revisit_seconds = revisit_seconds
-        self._added = 0
+        self.forget_after = timedelta(days=forget_after_days) if forget_after_days else None
         self.stats = stats
         self.signer = signer
         self.index = index
@@ -142,6 +125,7 @@ class NearDuplicatePipeline:
         self._decisions = asyncio.Lock()
         # Exact shingle sets of articles indexed but maybe not yet written by the storage stage.
         self._in_flight: dict[str, np.ndarray] = {}
+        self._evicted = 0
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neardup")
 
     @classmethod
@@ -150,21 +134,31 @@ class NearDuplicatePipeline:
         if not settings.getbool("NEARDUP_ENABLED"):
             raise NotConfigured("near-duplicate detection is disabled (NEARDUP_ENABLED = False)")
         require_asyncio(settings, "near-duplicate")
+        if settings.get("NEARDUP_WINDOW_DAYS") is not None:
+            logger.warning(
+                "NEARDUP_WINDOW_DAYS is no longer used: every stored story is matched against; to "
+                "forget stories stored long ago, set NEARDUP_FORGET_AFTER_DAYS"
+            )
         try:
             signer = build_signer(settings)
             index = build_index(settings)
+            layout = build_layout(settings)
         except ValueError as exc:
             raise NotConfigured(f"near-duplicate settings are invalid: {exc}") from exc
-        store = open_store(StoreConfig.from_settings(settings), signer.scheme)
-        pipeline = cls(
-            crawler.stats,
-            signer,
-            index,
-            store,
-            settings.getbool("NEARDUP_DROP_DUPLICATES"),
-            settings.getint("NEARDUP_WINDOW_DAYS"),
-            settings.getfloat("INCREMENTAL_REVISIT_HOURS") * 3600,
-        )
+        store = open_store(StoreConfig.from_settings(settings), signer.scheme, layout=layout)
+        try:
+            pipeline = cls(
+                crawler.stats,
+                signer,
+                index,
+                store,
+                settings.getbool("NEARDUP_DROP_DUPLICATES"),
+                settings.getfloat("INCREMENTAL_REVISIT_HOURS") * 3600,
+                settings.getfloat("NEARDUP_FORGET_AFTER_DAYS"),
+            )
+        except ValueError as exc:
+            store.close()
+            raise NotConfigured(f"near-duplicate settings are invalid: {exc}") from exc
         crawler.signals.connect(pipeline.item_done, signal=signals.item_scraped)
         crawler.signals.connect(pipeline.item_done, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
@@ -173,48 +167,46 @@ class NearDuplicatePipeline:
 
     async def open_spider(self) -> None:
         started = time.perf_counter()
-        await self._in_thread(self._prepare_index)
+        last = await self._in_thread(self._prepare)
         logger.info(
-            "near-duplicate index ready: %d signatures from the last %d days in %.2f s",
-            len(self.index),
-            self.window_days,
+            "near-duplicate index ready in %.2f s: every stored signature is matched against (the "
+            "cold index in the store), the last %d added are also held hot%s",
             time.perf_counter() - started,
+            self.index.capacity,
+            f"; copies of stories stored over {self.forget_after.days} days ago are not recognised "
+            "(NEARDUP_FORGET_AFTER_DAYS)"
+            if self.forget_after
+            else "",
         )
-        self.stats.set_value("neardup/index_loaded", len(self.index))
+        if last is not None:
+            self._check_clock(last)
 
-    def _prepare_index(self) -> None:
-        """Load the window's signatures, or for the shared index, expire old ones and reload them
-        from the store if Redis lost them."""
-        since = self._window_start()
-        if isinstance(self.index, SignatureIndex):
-            rows = self.store.index_rows(since)
-            self._load(rows)
-            return
-        with self.index.claim():
-            self._reload_if_lost()
-            self.stats.inc_value("neardup/expired", self.index.expire(since))
-
-    def _reload_if_lost(self) -> None:
-        if isinstance(self.index, RedisSignatureIndex) and not self.index.loaded:
-            rows = self.store.index_rows(self._window_start())
-            logger.warning(
-                "the shared index is empty (Redis restarted?): reloading %d signatures", len(rows.urls)
-            )
-            self._load(rows)
+    def _prepare(self) -> str | None:
+        if isinstance(self.index, RedisSignatureIndex):
             self.index.mark_loaded()
-            self.stats.inc_value("neardup/index_reloaded")
+        return self.store.last_fetched_at()
 
-    def _load(self, rows: IndexRows) -> None:
-        self.index.load(
-            rows.urls, rows.cluster_ids, rows.first_urls, rows.matrix, rows.shingle_counts, rows.window_days
-        )
-
-    def _window_start(self) -> int:
-        return today() - self.window_days
+    def _check_clock(self, last_fetch: str) -> None:
+        # A clock behind the store makes stored pages look fetched in the future: they would not
+        # be revisited, and a fetch would not count as a new version, until the clock caught up.
+        try:
+            ahead = datetime.fromisoformat(last_fetch) - clock.now()
+        except ValueError:
+            return
+        if ahead > timedelta(hours=1):
+            self.stats.set_value("neardup/clock_behind_store", True)
+            logger.error(
+                "the clock (%s) is %s behind the newest article in the store (fetched %s): fix the "
+                "system clock or %s; matching is unaffected, revisits wait until the clock catches up",
+                clock.now_iso(),
+                ahead,
+                last_fetch,
+                clock.ENVIRONMENT,
+            )
 
     def _fetched_recently(self, fetched_at: str) -> bool:
         try:
-            age = datetime.now(UTC) - datetime.fromisoformat(fetched_at)
+            age = clock.now() - datetime.fromisoformat(fetched_at)
         except ValueError:
             return False
         return age.total_seconds() < self.revisit_seconds
@@ -236,9 +228,7 @@ class NearDuplicatePipeline:
         else:
             signature = self.signer.sign(article["text"])
         article["text_hash"] = xxhash.xxh64_hexdigest(article["text"].encode("utf-8"))
-        facts = {
-            name: article.get(name) for name in ("url", "request_url", "text_hash", "published", "fetched_at")
-        }
+        facts = {name: article.get(name) for name in ("url", "request_url", "text_hash", "fetched_at")}
         async with self._decisions:  # FIFO: decisions in arrival order
             decision = await self._in_thread(self._decide, facts, signature)
         if decision.unchanged:
@@ -248,14 +238,26 @@ class NearDuplicatePipeline:
         if decision.drop:
             raise LaterCopy(decision.drop)
         article["signature"] = signature
-        article["window_day"] = decision.day
         return item
 
     def _decide(self, facts: dict[str, Any], signature: Signature) -> Decision:
         claim = self.index.claim() if isinstance(self.index, RedisSignatureIndex) else nullcontext()
         with claim:
-            self._reload_if_lost()
-            return self._decide_claimed(facts, signature)
+            decision = self._decide_claimed(facts, signature)
+        self._count_index_events()
+        return decision
+
+    def _count_index_events(self) -> None:
+        if self.index.evicted > self._evicted:
+            self.stats.inc_value("neardup/hot_evicted", self.index.evicted - self._evicted)
+            self._evicted = self.index.evicted
+        if isinstance(self.index, RedisSignatureIndex) and self.index.lost:
+            self.stats.inc_value("neardup/hot_index_lost", self.index.lost)
+            logger.warning(
+                "the shared hot index was empty (Redis restarted?): matching goes on against the "
+                "store's cold index, which holds every stored signature"
+            )
+            self.index.lost = 0
 
     def _decide_claimed(self, facts: dict[str, Any], signature: Signature) -> Decision:
         url = facts["url"]
@@ -311,27 +313,39 @@ class NearDuplicatePipeline:
                 logger.debug("%s repeats %s (similarity %.2f)", url, copy.url, similarity)
                 if self.drop_duplicates:
                     return Decision(fields, drop=f"later copy of {first_url}: {url}")
-        day = window_day(facts.get("published"), facts["fetched_at"])
-        if day >= self._window_start():
-            copy = IndexedCopy(url, fields["cluster_id"], first_url, signature)
-            if isinstance(self.index, RedisSignatureIndex):
-                self.index.add(copy, day, signature.shingles)
-            else:
-                self.index.add(copy, day)
-            self._in_flight[url] = signature.shingles  # type: ignore[assignment]
-            self._added += 1
-            if self._added % 1000 == 0:  # a crawl running for days keeps its index to the window
-                self.stats.inc_value("neardup/expired", self.index.expire(self._window_start()))
+        copy = IndexedCopy(url, fields["cluster_id"], first_url, signature)
+        if isinstance(self.index, RedisSignatureIndex):
+            self.index.add(copy, signature.shingles)
         else:
-            self.stats.inc_value("neardup/outside_window")
-        return Decision(fields, day=day)
+            self.index.add(copy)
+        self._in_flight[url] = signature.shingles  # type: ignore[assignment]
+        return Decision(fields)
+
+    def _candidates(self, signature: Signature) -> list[Candidate]:
+        """Candidates from the cold index (stored copies, oldest first), then those only the hot
+        index holds (added this run or by another worker, not yet stored)."""
+        if signature.shingle_count == 0:
+            return []
+        keys = self.index.layout.keys(signature.hashvalues[np.newaxis, :])[0]
+        since = (clock.now() - self.forget_after).isoformat(timespec="seconds") if self.forget_after else None
+        stored = self.store.candidates(keys, since)
+        similarity, containment = estimates(stored.matrix, stored.shingle_counts, signature)
+        found = [
+            Candidate(IndexedCopy(url, cluster, first, Signature(stored.matrix[row], int(stored.shingle_counts[row]))), float(similarity[row]), float(containment[row]))
+            for row, (url, cluster, first) in enumerate(zip(stored.urls, stored.cluster_ids, stored.first_urls))
+        ]
+        seen = set(stored.urls)
+        found += [c for c in self.index.candidates(signature, keys) if c.copy.url not in seen]
+        self.stats.inc_value("neardup/candidates_stored", len(stored.urls))
+        return found
 
     def _best_match(self, signature: Signature) -> tuple[IndexedCopy, float] | None:
-        """The most similar confirmed copy; ties go to the copy indexed first."""
+        """The most similar confirmed copy; ties go to the copy stored first."""
         confirmed: list[tuple[float, IndexedCopy]] = []
         unsure: list[Candidate] = []
-        for candidate in self.index.candidates(signature):
-            verdict = self.index.rule.judge_estimate(candidate, signature)
+        rule = self.index.rule
+        for candidate in self._candidates(signature):
+            verdict = rule.judge_estimate(candidate, signature)
             if verdict is None:
                 unsure.append(candidate)
             elif verdict:
@@ -343,7 +357,7 @@ class NearDuplicatePipeline:
                 other = exact.get(candidate.copy.url)
                 if other is None:
                     continue
-                same, similarity, _ = self.index.rule.judge_exact(signature.shingles, other)  # type: ignore[arg-type]
+                same, similarity, _ = rule.judge_exact(signature.shingles, other)  # type: ignore[arg-type]
                 if same:
                     confirmed.append((similarity, candidate.copy))
         if not confirmed:

@@ -22,7 +22,7 @@ from pipelines import require_asyncio
 from pipelines.boilerplate import article_recleaned
 from pipelines.core.signatures import Signer
 from pipelines.core.store import ARTICLE_COLUMNS, ArticleStore, PageFetch, StoreConfig, open_store
-from pipelines.neardup import AlreadyStored, build_signer, new_cluster_id, window_day
+from pipelines.neardup import AlreadyStored, build_layout, build_signer, new_cluster_id
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class StoragePipeline:
         require_asyncio(settings, "storage")
         signer = build_signer(settings)
         # Opened here, not in open_spider: an unusable store fails the run before anything is fetched.
-        store = open_store(StoreConfig.from_settings(settings), signer.scheme)
+        store = open_store(StoreConfig.from_settings(settings), signer.scheme, layout=build_layout(settings))
         pipeline = cls(crawler.stats, store, signer)
         crawler.signals.connect(pipeline.article_recleaned, signal=article_recleaned)
         return pipeline
@@ -103,15 +103,11 @@ class StoragePipeline:
             signature = self.signer.sign(article["text"])
             article.update(cluster_id=new_cluster_id(article["url"]), duplicate_of=None, similarity=None)
         record = {column: article.get(column) for column in ARTICLE_COLUMNS}
-        day = article.get("window_day")
-        if day is None:
-            day = window_day(article.get("published"), article["fetched_at"])
-        stored = await loop.run_in_executor(self._writer, self.store.add, record, signature, day, fetch)
+        stored = await loop.run_in_executor(self._writer, self.store.add, record, signature, fetch)
         if not stored:
             self.stats.inc_value("storage/already_stored")
             raise AlreadyStored(f"already stored: {article['url']}")
         # Kept until stored, so that a failed write lets the near-duplicate stage forget it.
         del article["signature"]
-        article.pop("window_day", None)
         self.stats.inc_value("storage/stored")
         return item

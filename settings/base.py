@@ -160,9 +160,13 @@ NEARDUP_SHINGLE_SIZE = 5
 NEARDUP_THRESHOLD = 0.5
 NEARDUP_CONTAINMENT = 0.5
 NEARDUP_CONTAINMENT_MIN_SHINGLES = 20
-# Signatures of articles older than this (by publication date, else fetch date) leave the index,
-# so memory and start-up stay flat however long the archive grows.
-NEARDUP_WINDOW_DAYS = 30
+# Every stored signature is matched against, through the store's band table (the cold index); the
+# last NEARDUP_HOT_SIGNATURES added are also held in memory (in Redis when shared), so that copies
+# not yet written to the store are found too. Memory and start-up do not grow with the archive.
+NEARDUP_HOT_SIGNATURES = 100_000
+# Forgetting is opt-in: with a number of days, stories stored longer ago than that (by fetch time)
+# are no longer matched against, and their later copies start new stories. 0 = never forget.
+NEARDUP_FORGET_AFTER_DAYS = 0
 # By default every copy is stored and tagged; True drops (neither stores nor exports) later copies.
 NEARDUP_DROP_DUPLICATES = False
 

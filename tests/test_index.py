@@ -5,7 +5,7 @@ import random
 import numpy as np
 import pytest
 
-from pipelines.core.index import IndexedCopy, MatchRule, SignatureIndex
+from pipelines.core.index import BandLayout, IndexedCopy, MatchRule, SignatureIndex
 from pipelines.core.signatures import Signer
 from tests.newsroom import edits
 from tests.newsroom.stories import load_stories
@@ -90,9 +90,11 @@ def test_rule_rejects_bad_thresholds():
     with pytest.raises(ValueError, match="NEARDUP_CONTAINMENT"):
         MatchRule(containment=1.5)
     with pytest.raises(ValueError, match="NEARDUP_BANDS"):
-        SignatureIndex(bands=100, rows=1)
+        BandLayout(bands=100, rows=1)
     with pytest.raises(ValueError, match="exceeds NEARDUP_NUM_PERM"):
-        SignatureIndex(num_perm=128, bands=64, rows=3)
+        BandLayout(num_perm=128, bands=64, rows=3)
+    with pytest.raises(ValueError, match="NEARDUP_HOT_SIGNATURES"):
+        SignatureIndex(capacity=10)
 
 
 def test_exact_rule_separates_quoted_paragraphs_from_copies(signer):
@@ -108,12 +110,19 @@ def test_exact_rule_separates_quoted_paragraphs_from_copies(signer):
     assert rule.judge_exact(a.shingles, kept_half.shingles)[0]
 
 
-def test_expire_removes_copies_dated_before_the_window(signer):
+def test_the_hot_index_holds_its_capacity_and_lets_the_oldest_added_go(signer):
     stories = load_stories()
-    index = SignatureIndex()
-    for day, story in enumerate(stories[:10]):
-        index.add(copy_of(signer, f"http://a/{day}", " ".join(story.paragraphs)), day=100 + day)
-    assert index.expire(105) == 5
-    assert len(index) == 5 and "http://a/4" not in index and "http://a/5" in index
+    index = SignatureIndex(capacity=1000)
+    rng = np.random.default_rng(4)
+    filler = [
+        copy_of(signer, f"http://f/{i}", " ".join(f"w{n}" for n in rng.integers(0, 50_000, 40)))
+        for i in range(1200)
+    ]
+    index.add(copy_of(signer, "http://a/first", " ".join(stories[0].paragraphs)))
+    for copy in filler:
+        index.add(copy)
+    index.add(copy_of(signer, "http://a/last", " ".join(stories[1].paragraphs)))
+    assert len(index) == 1000 and index.evicted == 202
+    assert "http://a/first" not in index and "http://f/0" not in index and "http://f/201" in index
     assert not index.candidates(signer.sign(" ".join(stories[0].paragraphs)))
-    assert index.candidates(signer.sign(" ".join(stories[9].paragraphs)))
+    assert [c.copy.url for c in index.candidates(signer.sign(" ".join(stories[1].paragraphs)))] == ["http://a/last"]

@@ -1,11 +1,11 @@
-"""The shared index on the real Redis: datasketch's layout, one round trip per operation."""
+"""The shared hot index on the real Redis: compact layout, one round trip per operation."""
 
 from __future__ import annotations
 
 import uuid
 
+import numpy as np
 import pytest
-from datasketch import MinHashLSH
 
 from pipelines.core.index import IndexedCopy
 from pipelines.core.redis_index import RedisSignatureIndex
@@ -16,65 +16,64 @@ from tests.scaleout import REDIS_URL
 
 @pytest.fixture
 def index():
-    shared = RedisSignatureIndex(REDIS_URL, f"t{uuid.uuid4().hex[:10]}:index:")
+    shared = RedisSignatureIndex(REDIS_URL, f"t{uuid.uuid4().hex[:10]}:index:", capacity=1000)
     yield shared
     shared.clear()
 
 
-def test_add_find_remove_and_expire(index):
+def test_add_find_update_and_remove(index):
     signer = Signer()
     stories = load_stories()[:20]
     signatures = [signer.sign(" ".join(s.paragraphs)) for s in stories]
     for number, signature in enumerate(signatures):
         url = f"https://a.example/{number}"
-        index.add(
-            IndexedCopy(url, f"c{number}", url, signature), day=100 + number, shingles=signature.shingles
-        )
+        index.add(IndexedCopy(url, f"c{number}", url, signature), shingles=signature.shingles)
     assert len(index) == 20 and "https://a.example/3" in index
     [found] = [c for c in index.candidates(signatures[3]) if c.similarity == 1.0]
     assert found.copy.cluster_id == "c3" and found.copy.first_url == "https://a.example/3"
+    assert found.copy.url == "https://a.example/3" and found.copy.signature.shingle_count == signatures[3].shingle_count
     assert (
         index.recent_shingles(["https://a.example/3"])["https://a.example/3"].tolist()
         == signatures[3].shingles.tolist()
     )
+    index.update_signature("https://a.example/4", signatures[0])
+    assert {c.copy.url for c in index.candidates(signatures[0]) if c.similarity == 1.0} == {
+        "https://a.example/0",
+        "https://a.example/4",
+    }
+    assert not [c for c in index.candidates(signatures[4]) if c.similarity == 1.0]
     index.remove("https://a.example/3")
     assert not [c for c in index.candidates(signatures[3]) if c.similarity == 1.0]
-    assert index.expire(110) == 9  # days 100..109, one of them already removed
-    assert len(index) == 10
+    assert len(index) == 19 and "https://a.example/3" not in index
 
 
-def test_datasketch_reads_what_the_crawler_wrote(index):
+def test_candidates_come_oldest_first_and_a_url_is_added_once(index):
     signer = Signer()
     signature = signer.sign(" ".join(load_stories()[5].paragraphs))
-    index.add(IndexedCopy("https://a.example/x", "c", "https://a.example/x", signature), day=1)
-    plain = MinHashLSH(
-        num_perm=128,
-        params=(64, 2),
-        storage_config={
-            "type": "redis",
-            "basename": index.prefix + b"lsh",
-            "redis": {"host": "127.0.0.1", "port": 6379},
-        },
-        prepickle=False,
-    )
-    assert plain.query(signer.minhash(signature)) == [b"https://a.example/x"]
+    for url in ("https://b.example/1", "https://a.example/2", "https://b.example/1"):
+        index.add(IndexedCopy(url, "c", url, signature))
+    assert [c.copy.url for c in index.candidates(signature)] == ["https://b.example/1", "https://a.example/2"]
 
 
-def test_reload_marker_and_bulk_load(index):
-    assert not index.loaded
+def test_past_its_capacity_the_oldest_added_leave(index):
     signer = Signer()
-    signatures = [signer.sign(" ".join(s.paragraphs)) for s in load_stories()[:3]]
-    import numpy as np
+    story = signer.sign(" ".join(load_stories()[7].paragraphs))
+    index.add(IndexedCopy("https://a.example/first", "c", "https://a.example/first", story))
+    rng = np.random.default_rng(2)
+    for number in range(1300):
+        text = " ".join(f"w{n}" for n in rng.integers(0, 50_000, 30))
+        url = f"https://f.example/{number}"
+        index.add(IndexedCopy(url, url, url, signer.sign(text)))
+    assert 1000 <= len(index) <= 1300 and index.evicted >= 1
+    assert "https://a.example/first" not in index and not index.candidates(story)
 
-    index.load(
-        ["u0", "u1", "u2"],
-        ["c0", "c1", "c2"],
-        ["u0", "u1", "u2"],
-        np.stack([s.hashvalues for s in signatures]),
-        np.array([s.shingle_count for s in signatures]),
-        np.array([5, 6, 7]),
-    )
+
+def test_a_restarted_redis_is_noticed_once(index):
+    signature = Signer().sign(" ".join(load_stories()[2].paragraphs))
     index.mark_loaded()
-    assert index.loaded and len(index) == 3
-    with index.claim():
-        assert [c.copy.url for c in index.candidates(signatures[1]) if c.similarity == 1.0] == ["u1"]
+    index.candidates(signature)
+    assert index.lost == 0
+    index.client.delete(index.prefix + b"loaded")  # what a restart without persistence leaves
+    index.candidates(signature)
+    index.candidates(signature)
+    assert index.lost == 1

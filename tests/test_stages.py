@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
+from datetime import timedelta
 
 import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import build_from_crawler
 
+from crawler import clock
 from crawler.items import ArticleItem, PageItem
 from pipelines.core.store import StoreError
 from pipelines.extraction import ExtractionPipeline, NoArticleText, NotAnArticle
@@ -32,7 +34,7 @@ def article(url: str, paragraphs) -> ArticleItem:
         language="en",
         text=text,
         word_count=len(text.split()),
-        fetched_at="2026-11-26T00:00:00+00:00",
+        fetched_at=clock.now_iso(),
     )
 
 
@@ -169,23 +171,32 @@ def test_extraction_runs_in_worker_processes(newsroom):
     assert crawler.stats.get_value("extract/not_article") == 1
 
 
-def test_articles_older_than_the_window_are_matched_but_not_indexed(tmp_path):
-    from pipelines.neardup import today, window_day
+def test_a_story_published_or_stored_years_ago_is_matched_in_a_later_run(tmp_path):
+    stories = load_stories()
+    rng = random.Random(8)
+    old = article("http://a.test/old", stories[0].paragraphs)
+    old["published"] = "2014-03-01"
+    old["fetched_at"] = (clock.now() - timedelta(days=9 * 365)).isoformat(timespec="seconds")
+    asyncio.run(Stages(tmp_path).run([old, article("http://b.test/fresh", stories[1].paragraphs)]))
+    stages = Stages(tmp_path, NEARDUP_HOT_SIGNATURES=1000)
+    late = article("http://c.test/late", edits.add_dateline(list(stories[0].paragraphs), rng))
+    [copy] = asyncio.run(stages.run([late]))
+    assert copy["duplicate_of"] == "http://a.test/old"
+    assert copy["cluster_id"] == new_cluster_id("http://a.test/old")
 
+
+def test_forgetting_is_opt_in_and_counts_by_the_time_a_story_was_stored(tmp_path):
     stories = load_stories()
     old = article("http://a.test/old", stories[0].paragraphs)
-    old["published"] = "2020-01-01"
-    fresh = article("http://b.test/fresh", stories[1].paragraphs)
-    asyncio.run(Stages(tmp_path).run([old, fresh]))
-    stages = Stages(tmp_path)
-    asyncio.run(stages.neardup.open_spider())
-    assert "http://b.test/fresh" in stages.neardup.index and "http://a.test/old" not in stages.neardup.index
-    assert window_day("2020-01-01", "2026-11-26T00:00:00+00:00") < today() - 30
-    assert window_day("2999-01-01", "2026-11-26T00:00:00+00:00") == window_day(
-        None, "2026-11-26T00:00:00+00:00"
+    old["published"] = clock.now_iso()[:10]  # published recently, but stored long ago
+    old["fetched_at"] = (clock.now() - timedelta(days=400)).isoformat(timespec="seconds")
+    asyncio.run(Stages(tmp_path).run([old]))
+    [copy] = asyncio.run(
+        Stages(tmp_path, NEARDUP_FORGET_AFTER_DAYS=365).run([article("http://b.test/1", stories[0].paragraphs)])
     )
-    asyncio.run(stages.neardup.close_spider())
-    asyncio.run(stages.storage.close_spider())
+    assert copy["duplicate_of"] is None
+    [copy] = asyncio.run(Stages(tmp_path).run([article("http://c.test/1", stories[0].paragraphs)]))
+    assert copy["duplicate_of"] == "http://a.test/old"
 
 
 def test_a_page_fetched_again_before_its_revisit_is_not_a_new_version(tmp_path):

@@ -1,17 +1,33 @@
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
 import pytest
 
+from datetime import timedelta
+
+from crawler import clock
 from crawler.urls import page_keys
-from pipelines.core.signatures import Signer
+from pipelines.core.index import BandLayout
+from pipelines.core.signatures import Signature, Signer
 from pipelines.core.store import PageFetch, StoreConfig, StoreError, open_segment_store, open_store
 
 SCHEME = Signer().scheme
+LAYOUT = BandLayout()
+DAY_AGO = (clock.now() - timedelta(days=1)).isoformat(timespec="seconds")
+
+
+def opened(path, layout: BandLayout = LAYOUT):
+    return open_store(StoreConfig("sqlite", path), SCHEME, layout=layout)
+
+
+def keys(signature: Signature):
+    return LAYOUT.keys(signature.hashvalues[np.newaxis, :])[0]
 
 
 def fetch(url: str, etag: str | None = None) -> PageFetch:
-    return PageFetch(page_keys(url), "2026-11-26T00:00:00+00:00", etag)
+    return PageFetch(page_keys(url), DAY_AGO, etag)
 
 
 def article(url: str, text: str = "Some story text about the news of the day.") -> dict:
@@ -21,11 +37,11 @@ def article(url: str, text: str = "Some story text about the news of the day.") 
         "site": "example.test",
         "title": "Title",
         "authors": ["A B"],
-        "published": "2026-11-20",
+        "published": DAY_AGO[:10],
         "language": "en",
         "text": text,
         "word_count": 9,
-        "fetched_at": "2026-11-26T00:00:00+00:00",
+        "fetched_at": DAY_AGO,
         "cluster_id": "c1",
         "duplicate_of": None,
         "similarity": None,
@@ -34,14 +50,16 @@ def article(url: str, text: str = "Some story text about the news of the day.") 
 
 def test_add_is_idempotent_on_url_and_keeps_the_signature(tmp_path):
     signer = Signer()
-    store = open_store(StoreConfig("sqlite", tmp_path), SCHEME)
+    store = opened(tmp_path)
     signature = signer.sign("Some story text about the news of the day.")
-    assert store.add(article("http://a/1"), signature, 1, fetch("http://a/1")) is True
-    assert store.add(article("http://a/1", "changed"), signature, 1, fetch("http://a/1")) is False
-    rows = store.index_rows(0)
+    assert store.add(article("http://a/1"), signature, fetch("http://a/1")) is True
+    assert store.add(article("http://a/1", "changed"), signature, fetch("http://a/1")) is False
+    rows = store.candidates(keys(signature))
     assert rows.urls == ["http://a/1"] and rows.first_urls == ["http://a/1"]
     assert np.array_equal(rows.matrix[0], signature.hashvalues)
-    assert store.index_rows(2).urls == []  # outside the window
+    assert store.candidates(keys(signer.sign("an unrelated text of other words entirely"))).urls == []
+    # forgetting is opt-in, by the time a story was stored
+    assert store.candidates(keys(signature), stored_since=clock.now_iso()).urls == []
     assert np.array_equal(store.shingles(["http://a/1", "http://a/2"])["http://a/1"], signature.shingles)
     [stored] = list(store.articles())
     assert stored["text"].startswith("Some story") and stored["authors"] == ["A B"]
@@ -50,30 +68,31 @@ def test_add_is_idempotent_on_url_and_keeps_the_signature(tmp_path):
 
 def test_data_survives_reopening_and_update_text(tmp_path):
     signer = Signer()
-    store = open_store(StoreConfig("sqlite", tmp_path), SCHEME)
-    store.add(article("http://a/1"), signer.sign("first text of the story here"), 1, fetch("http://a/1"))
+    store = opened(tmp_path)
+    store.add(article("http://a/1"), signer.sign("first text of the story here"), fetch("http://a/1"))
     store.close()
-    store = open_store(StoreConfig("sqlite", tmp_path), SCHEME)
+    store = opened(tmp_path)
     new = signer.sign("cleaned text")
     assert store.update_text("http://a/1", "cleaned text", 2, new)
     assert not store.update_text("http://a/none", "x", 1, new)
-    assert np.array_equal(store.index_rows(0).matrix[0], new.hashvalues)
+    assert np.array_equal(store.candidates(keys(new)).matrix[0], new.hashvalues)
+    assert store.candidates(keys(signer.sign("first text of the story here"))).urls == []
     assert next(store.articles())["text"] == "cleaned text"
     store.close()
 
 
 def test_a_failed_write_leaves_nothing_half_stored(tmp_path):
-    store = open_store(StoreConfig("sqlite", tmp_path), SCHEME)
+    store = opened(tmp_path)
     broken = Signer().sign("text")
     object.__setattr__(broken, "shingles", None)  # the signature row cannot be written
     with pytest.raises(AssertionError):
-        store.add(article("http://a/1"), broken, 1, fetch("http://a/1"))
+        store.add(article("http://a/1"), broken, fetch("http://a/1"))
     assert list(store.articles()) == []
     store.close()
 
 
 def test_signatures_of_other_settings_are_refused(tmp_path):
-    open_store(StoreConfig("sqlite", tmp_path), SCHEME).close()
+    opened(tmp_path).close()
     with pytest.raises(StoreError, match="NEARDUP_NUM_PERM"):
         open_store(StoreConfig("sqlite", tmp_path), Signer(num_perm=64).scheme)
 
@@ -99,9 +118,9 @@ def test_segment_stats_store_round_trip(tmp_path):
 
 def test_versions_of_a_page_and_its_fetches(tmp_path):
     signer = Signer()
-    store = open_store(StoreConfig("sqlite", tmp_path), SCHEME)
+    store = opened(tmp_path)
     first = article("http://a/1")
-    store.add({**first, "text_hash": "h1"}, signer.sign(first["text"]), 1, fetch("http://a/1", '"v1"'))
+    store.add({**first, "text_hash": "h1"}, signer.sign(first["text"]), fetch("http://a/1", '"v1"'))
     state = store.page(page_keys("https://a/1"))  # http and https are one page
     assert state.version == 1 and state.text_hash == "h1" and state.etag == '"v1"'
     second = {
@@ -111,12 +130,46 @@ def test_versions_of_a_page_and_its_fetches(tmp_path):
         "version": 2,
         "previous_id": state.article_id,
     }
-    assert store.add(second, signer.sign(second["text"]), 1, fetch("http://a/1", '"v2"'))
+    assert store.add(second, signer.sign(second["text"]), fetch("http://a/1", '"v2"'))
     state = store.page(page_keys("http://a/1"))
     assert state.version == 2 and state.etag == '"v2"'
-    assert store.index_rows(0).urls == ["http://a/1"]  # only the current version is matched against
+    # only the current version is matched against
+    assert store.candidates(keys(signer.sign(first["text"]))).urls == []
+    assert store.candidates(keys(signer.sign(second["text"]))).urls == ["http://a/1"]
     assert [a["version"] for a in store.articles()] == [1, 2]
-    store.touch_page(PageFetch(page_keys("http://a/1"), "2026-12-01T00:00:00+00:00"))
-    assert store.page(page_keys("http://a/1")).fetched_at.startswith("2026-12-01")
+    store.touch_page(PageFetch(page_keys("http://a/1"), clock.now_iso()))
+    assert store.page(page_keys("http://a/1")).fetched_at > DAY_AGO
     assert store.page(page_keys("http://a/2")) is None
+    store.close()
+
+
+def test_a_store_from_before_the_band_table_is_indexed_on_opening(tmp_path):
+    signer = Signer()
+    store = opened(tmp_path)
+    texts = [f"story number {n} about the harbour, the council and the weather of the week" for n in range(30)]
+    for n, text in enumerate(texts):
+        store.add(article(f"http://a/{n}", text), signer.sign(text), fetch(f"http://a/{n}"))
+    store.close()
+    # as the previous release left it: signatures, no band table, no layout recorded
+    db = sqlite3.connect(tmp_path / "articles.sqlite3")
+    db.execute("DROP TABLE bands")
+    db.execute("DELETE FROM settings WHERE name = 'band_layout'")
+    db.commit()
+    db.close()
+    store = opened(tmp_path)
+    for n, text in enumerate(texts):
+        assert f"http://a/{n}" in store.candidates(keys(signer.sign(text))).urls
+    store.close()
+
+
+def test_another_band_layout_rebuilds_the_band_table(tmp_path):
+    signer = Signer()
+    store = opened(tmp_path)
+    text = "a story told once and looked up with another band layout later on"
+    store.add(article("http://a/1"), signer.sign(text), fetch("http://a/1"))
+    store.close()
+    other = BandLayout(128, 32, 4)
+    store = opened(tmp_path, other)
+    found = store.candidates(other.keys(signer.sign(text).hashvalues[np.newaxis, :])[0])
+    assert found.urls == ["http://a/1"]
     store.close()

@@ -19,7 +19,6 @@ Settings: NEWS_FOLLOW_DEPTH, NEWS_MAX_URLS_PER_PATTERN.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +31,7 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
+from crawler import clock
 from crawler.failures import failure_kind
 from crawler.items import PageItem
 from crawler.pages import PageKind, feed_links, sniff_kind
@@ -157,7 +157,7 @@ class NewsSpider(Spider):
             site=urlsplit(response.url).hostname,
             body=response.body,
             encoding=response.encoding,
-            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            fetched_at=clock.now_iso(),
             declared_language=header(b"Content-Language"),
             etag=header(b"ETag"),
             last_modified=header(b"Last-Modified"),

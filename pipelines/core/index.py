@@ -1,7 +1,12 @@
 """The near-duplicate index: MinHash LSH banding for candidates, then a two-step confirmation.
 
+Candidates come from two places, both asked for every article: the "hot" index here, in memory,
+of the signatures added recently (at most NEARDUP_HOT_SIGNATURES, the oldest added leave first),
+and the "cold" index in the article store, a table of every stored signature's band keys behind
+a B-tree. Both use the band keys of `BandLayout`, so a copy is found whenever it was stored.
+
 Settings: NEARDUP_BANDS, NEARDUP_ROWS, NEARDUP_THRESHOLD, NEARDUP_CONTAINMENT,
-NEARDUP_CONTAINMENT_MIN_SHINGLES.
+NEARDUP_CONTAINMENT_MIN_SHINGLES, NEARDUP_HOT_SIGNATURES.
 """
 
 from __future__ import annotations
@@ -12,16 +17,74 @@ import numpy as np
 
 from .signatures import Signature
 
-# Every band entry of every copy is one uint64 in one sorted array: the band number in the top
-# 6 bits, a 32-bit hash of the band's rows, then the copy's number in the low 26 bits. Two copies
-# whose bands differ share a 32-bit hash once in 4 billion pairs: a spare candidate, which the
-# confirmation step turns away.
+# A band key is the band number above a 32-bit hash of the band's rows (38 bits in all). In the
+# hot index every band entry of every copy is one uint64 in one sorted array: the band key, then
+# the copy's number in the low 26 bits. Two copies whose bands differ share a 32-bit hash once in
+# 4 billion pairs: a spare candidate, which the confirmation step turns away.
 _BAND_BITS = 6
 _ID_BITS = 26
 MAX_BANDS = 1 << _BAND_BITS
 MAX_COPIES = 1 << _ID_BITS
 _ID_MASK = np.uint64(MAX_COPIES - 1)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass(frozen=True)
+class BandLayout:
+    """How signatures are cut into LSH bands: *bands* bands of *rows* permutations each.
+
+    With b bands of r rows, a pair at Jaccard similarity J becomes a candidate with probability
+    1 - (1 - J^r)^b. The default 64 bands x 2 rows (all 128 permutations) gives 0.98 at J = 0.25,
+    0.9994 at J = 0.33 (the lowest similarity of a real copy on the syndication benchmark: half a
+    story plus a local paragraph and an update) and 0.99999 at J = 0.4. datasketch's
+    MinHashLSH(threshold=0.9) picks 5 x 25 and finds a J = 0.8 pair 2% of the time.
+    """
+
+    num_perm: int = 128
+    bands: int = 64
+    rows: int = 2
+
+    def __post_init__(self) -> None:
+        if self.bands < 2 or self.rows < 1:
+            raise ValueError("NEARDUP_BANDS must be at least 2 and NEARDUP_ROWS at least 1")
+        if self.bands > MAX_BANDS:
+            raise ValueError(f"NEARDUP_BANDS can be at most {MAX_BANDS}")
+        if self.bands * self.rows > self.num_perm:
+            raise ValueError(
+                f"NEARDUP_BANDS x NEARDUP_ROWS = {self.bands * self.rows} exceeds NEARDUP_NUM_PERM = {self.num_perm}"
+            )
+
+    @property
+    def name(self) -> str:
+        """Stored beside the band keys: keys of another layout cannot be looked up with these."""
+        return f"bands={self.bands}/rows={self.rows}/hash=mix32"
+
+    def keys(self, matrix: np.ndarray) -> np.ndarray:
+        """(documents x bands) uint64 keys: the band number above a 32-bit hash of the band's rows."""
+        used = matrix[:, : self.bands * self.rows]
+        if self.rows == 2:  # two uint32 rows are one uint64 already
+            combined = np.ascontiguousarray(used).view(np.uint64) * _MIX
+        else:
+            values = used.astype(np.uint64).reshape(len(matrix), self.bands, self.rows)
+            combined = values[:, :, 0].copy()
+            for row in range(1, self.rows):
+                combined = combined * _MIX + values[:, :, row]
+            combined *= _MIX
+        band_numbers = np.arange(self.bands, dtype=np.uint64) << np.uint64(32)
+        return (combined >> np.uint64(32)) | band_numbers
+
+
+def estimates(matrix: np.ndarray, counts: np.ndarray, signature: Signature) -> tuple[np.ndarray, np.ndarray]:
+    """Estimated Jaccard similarity and containment of *signature* with each row of *matrix*.
+
+    The similarity is the share of permutations whose minimum agrees. From J = |A∩B| / |A∪B| and
+    |A∪B| = |A| + |B| - |A∩B| follows |A∩B| = J(|A|+|B|) / (1+J), and the containment is that
+    overlap over the smaller set's size (*counts* are the rows' set sizes).
+    """
+    similarity = np.count_nonzero(matrix == signature.hashvalues, axis=1) / len(signature.hashvalues)
+    overlap = similarity * (counts + signature.shingle_count) / (1.0 + similarity)
+    containment = np.minimum(1.0, overlap / np.maximum(1, np.minimum(counts, signature.shingle_count)))
+    return similarity, containment
 
 
 @dataclass(frozen=True)
@@ -96,49 +159,40 @@ class MatchRule:
 
 
 class SignatureIndex:
-    """In-memory MinHash LSH over the stored signatures, sized for a long-running archive.
+    """The hot index: in-memory MinHash LSH over the signatures added recently.
 
-    Band layout: with b bands of r rows, a pair at Jaccard similarity J becomes a candidate with
-    probability 1 - (1 - J^r)^b. The default 64 bands x 2 rows (all 128 permutations) gives 0.98
-    at J = 0.25, 0.9994 at J = 0.33 (the lowest similarity of a real copy on the syndication
-    benchmark: half a story plus a local paragraph and an update) and 0.99999 at J = 0.4; an
-    unrelated pair (J near 0.005) becomes a candidate about once in 600 pairs, and candidates cost
-    one vectorised comparison each. datasketch's MinHashLSH(threshold=0.9) picks 5 x 25 and
-    finds a J = 0.8 pair 2% of the time; its own optimiser at 0.5 still misses one trimmed copy in
-    ten.
+    It holds at most *capacity* copies (NEARDUP_HOT_SIGNATURES); past that the copies added
+    first leave it (they are in the article store's cold index by then), so its memory does not
+    grow with the archive.
 
     Storage: datasketch's in-memory MinHashLSH keeps a Python set and bytes key per band and
-    document (about 8.8 KB per document at 25 bands, 22 KB at 64) and takes 13.6 s to unpickle
-    per 100k. Here every band entry of every document is one uint64 in one sorted array (8 bytes per
-    band and document, 0.5 KB per document at 64 bands), built from the stored signatures with a
-    few vectorised passes and searched for all bands of a query at once; new entries wait in a
-    small dict that is merged in when it fills. Everything else about a copy sits in columns:
-    its signature in a uint32 matrix, its URL and cluster in lists.
+    document (about 8.8 KB per document at 25 bands, 22 KB at 64). Here every band entry of every
+    document is one uint64 in one sorted array (8 bytes per band and document, 0.5 KB per document
+    at 64 bands), searched for all bands of a query at once; new entries wait in a small dict
+    that is merged in when it fills. Everything else about a copy sits in columns: its signature
+    in a uint32 matrix, its URL and cluster in lists.
     """
 
     def __init__(
-        self, num_perm: int = 128, bands: int = 64, rows: int = 2, rule: MatchRule = MatchRule()
+        self, layout: BandLayout = BandLayout(), rule: MatchRule = MatchRule(), capacity: int = 100_000
     ) -> None:
-        if bands < 2 or rows < 1:
-            raise ValueError("NEARDUP_BANDS must be at least 2 and NEARDUP_ROWS at least 1")
-        if bands > MAX_BANDS:
-            raise ValueError(f"NEARDUP_BANDS can be at most {MAX_BANDS}")
-        if bands * rows > num_perm:
-            raise ValueError(
-                f"NEARDUP_BANDS x NEARDUP_ROWS = {bands * rows} exceeds NEARDUP_NUM_PERM = {num_perm}"
-            )
-        self.num_perm = num_perm
-        self.bands = bands
-        self.rows = rows
+        if capacity < 1000:
+            raise ValueError("NEARDUP_HOT_SIGNATURES must be at least 1000")
+        if capacity > MAX_COPIES // 2:
+            raise ValueError(f"NEARDUP_HOT_SIGNATURES can be at most {MAX_COPIES // 2:,}")
+        self.layout = layout
+        self.num_perm = layout.num_perm
         self.rule = rule
+        self.capacity = capacity
+        self.evicted = 0  # copies that left because the index was full
         self._ids: dict[str, int] = {}
-        # Parallel columns, one row per indexed copy; a removed copy's url becomes None.
+        # Parallel columns, one row per indexed copy in the order added; a removed copy's url becomes None.
         self._urls: list[str | None] = []
         self._clusters: list[str] = []
         self._firsts: list[str] = []
-        self._matrix = np.zeros((1024, num_perm), dtype=np.uint32)
+        self._matrix = np.zeros((1024, layout.num_perm), dtype=np.uint32)
         self._counts = np.zeros(1024, dtype=np.int64)
-        self._days = np.zeros(1024, dtype=np.int32)  # window date, days since 1970-01-01
+        self._oldest = 0  # no live copy sits before this position
         self._entries = np.empty(0, dtype=np.uint64)  # sorted band entries, see _BAND_BITS
         # Keys added since the last merge: a dict, so a query looks each of its bands up directly.
         self._pending: dict[int, list[int]] = {}
@@ -161,71 +215,48 @@ class SignatureIndex:
 
     # --- adding and removing ------------------------------------------------------------------
 
-    def add(self, copy: IndexedCopy, day: int = 0) -> None:
-        """Index *copy*, dated *day* (days since 1970) for the window; a URL already indexed stays."""
-        if copy.url in self._ids or copy.signature.shingle_count == 0:
-            return
-        self.load(
-            [copy.url],
-            [copy.cluster_id],
-            [copy.first_url],
-            copy.signature.hashvalues[np.newaxis, :],
-            np.array([copy.signature.shingle_count]),
-            np.array([day]),
-        )
+    def add(self, copy: IndexedCopy) -> None:
+        """Index *copy*; a URL already indexed stays as it is."""
+        self.add_many([copy])
 
-    def add_many(self, copies: list[IndexedCopy], day: int = 0) -> None:
-        """Index many copies dated *day* at once."""
-        if copies:
-            self.load(
-                [c.url for c in copies],
-                [c.cluster_id for c in copies],
-                [c.first_url for c in copies],
-                np.stack([c.signature.hashvalues for c in copies]),
-                np.array([c.signature.shingle_count for c in copies]),
-                np.full(len(copies), day),
-            )
+    def add_many(self, copies: list[IndexedCopy]) -> None:
+        """Index many copies at once: one vectorised pass over their bands.
 
-    def load(
-        self,
-        urls: list[str],
-        clusters: list[str],
-        firsts: list[str],
-        matrix: np.ndarray,
-        counts: np.ndarray,
-        days: np.ndarray,
-    ) -> None:
-        """Index many copies at once (loading a store): one vectorised pass over their bands.
-
-        A URL already indexed, or repeated in *urls*, keeps its first entry.
+        A URL already indexed, or repeated in *copies*, keeps its first entry; a copy with no
+        shingles is not indexed. Past the capacity, the copies added first leave.
         """
-        keep = []
-        batch: set[str] = set()
-        for row, url in enumerate(urls):
-            if url not in self._ids and url not in batch and counts[row] > 0:
-                batch.add(url)
-                keep.append(row)
-        if not keep:
+        batch: dict[str, IndexedCopy] = {}
+        for copy in copies:
+            if copy.url not in self._ids and copy.url not in batch and copy.signature.shingle_count > 0:
+                batch[copy.url] = copy
+        if not batch:
             return
-        if len(keep) < len(urls):
-            matrix, counts, days = matrix[keep], counts[keep], days[keep]
-            urls = [urls[i] for i in keep]
-            clusters = [clusters[i] for i in keep]
-            firsts = [firsts[i] for i in keep]
+        kept = list(batch.values())
+        if len(self._urls) + len(kept) >= MAX_COPIES:
+            self._compact()  # positions of removed copies are given out again
         start = len(self._urls)
-        self._reserve(start + len(urls))
-        ids = np.arange(start, start + len(urls), dtype=np.int64)
-        self._ids.update(zip(urls, ids.tolist()))
-        self._urls.extend(urls)
-        self._clusters.extend(clusters)
-        self._firsts.extend(firsts)
+        self._reserve(start + len(kept))
+        ids = np.arange(start, start + len(kept), dtype=np.int64)
+        self._ids.update(zip(batch, ids.tolist()))
+        self._urls.extend(batch)
+        self._clusters.extend(c.cluster_id for c in kept)
+        self._firsts.extend(c.first_url for c in kept)
+        matrix = np.stack([c.signature.hashvalues for c in kept])
         self._matrix[ids] = matrix
-        self._counts[ids] = counts
-        self._days[ids] = days
+        self._counts[ids] = [c.signature.shingle_count for c in kept]
         if len(ids) > 256:
             self._merge(self._band_entries(matrix, ids))  # a bulk load goes straight into the sorted array
         else:
-            self._add_pending(self._band_keys(matrix), ids)
+            self._add_pending(self.layout.keys(matrix), ids)
+        self._evict_over_capacity()
+
+    def _evict_over_capacity(self) -> None:
+        while len(self._ids) > self.capacity:
+            url = self._urls[self._oldest]
+            self._oldest += 1
+            if url is not None:
+                self.remove(url)
+                self.evicted += 1
 
     def remove(self, url: str) -> None:
         position = self._ids.pop(url, None)
@@ -236,30 +267,23 @@ class SignatureIndex:
         if self._removed > 1024 and self._removed * 4 > len(self._urls):
             self._compact()
 
-    def expire(self, before_day: int) -> int:
-        """Remove the copies dated before *before_day*; returns how many left the index."""
-        used = len(self._urls)
-        old = np.nonzero(self._days[:used] < before_day)[0]
-        gone = [self._urls[i] for i in old.tolist() if self._urls[i] is not None]
-        for url in gone:
-            self.remove(url)  # type: ignore[arg-type]
-        return len(gone)
-
     def update_signature(self, url: str, signature: Signature) -> None:
-        """Replace the signature of an indexed copy (its text changed), keeping its cluster and date."""
+        """Replace the signature of an indexed copy (its text changed), keeping its cluster."""
         position = self._ids.get(url)
         if position is not None:
-            copy, day = self._copy(position), int(self._days[position])
+            copy = self._copy(position)
             self.remove(url)
-            self.add(IndexedCopy(copy.url, copy.cluster_id, copy.first_url, signature), day)
+            self.add(IndexedCopy(copy.url, copy.cluster_id, copy.first_url, signature))
 
     # --- looking up ---------------------------------------------------------------------------
 
-    def candidates(self, signature: Signature) -> list[Candidate]:
-        """Indexed copies sharing a band with *signature*, oldest first, with their estimates."""
+    def candidates(self, signature: Signature, keys: np.ndarray | None = None) -> list[Candidate]:
+        """Indexed copies sharing a band with *signature* (whose band *keys* may be given), oldest
+        first, with their estimates."""
         if signature.shingle_count == 0 or not self._ids:
             return []
-        keys = self._band_keys(signature.hashvalues[np.newaxis, :])[0]
+        if keys is None:
+            keys = self.layout.keys(signature.hashvalues[np.newaxis, :])[0]
         found = [self._lookup_sorted(keys)]
         if self._pending:
             pending = [i for key in keys.tolist() for i in self._pending.get(key, ())]
@@ -268,31 +292,13 @@ class SignatureIndex:
         ids = np.array([i for i in ids.tolist() if self._urls[i] is not None], dtype=np.int64)
         if len(ids) == 0:
             return []
-        agree = np.count_nonzero(self._matrix[ids] == signature.hashvalues, axis=1)
-        similarity = agree / self.num_perm
-        counts = self._counts[ids]
-        overlap = similarity * (counts + signature.shingle_count) / (1.0 + similarity)
-        containment = np.minimum(1.0, overlap / np.maximum(1, np.minimum(counts, signature.shingle_count)))
+        similarity, containment = estimates(self._matrix[ids], self._counts[ids], signature)
         return [
             Candidate(self._copy(i), float(s), float(c))
             for i, s, c in zip(ids.tolist(), similarity.tolist(), containment.tolist())
         ]
 
-    # --- band keys ----------------------------------------------------------------------------
-
-    def _band_keys(self, matrix: np.ndarray) -> np.ndarray:
-        """(documents x bands) keys: the band number above a 32-bit hash of the band's rows."""
-        used = matrix[:, : self.bands * self.rows]
-        if self.rows == 2:  # two uint32 rows are one uint64 already
-            combined = np.ascontiguousarray(used).view(np.uint64) * _MIX
-        else:
-            values = used.astype(np.uint64).reshape(len(matrix), self.bands, self.rows)
-            combined = values[:, :, 0].copy()
-            for row in range(1, self.rows):
-                combined = combined * _MIX + values[:, :, row]
-            combined *= _MIX
-        band_numbers = np.arange(self.bands, dtype=np.uint64) << np.uint64(32)
-        return (combined >> np.uint64(32)) | band_numbers
+    # --- band entries -------------------------------------------------------------------------
 
     def _lookup_sorted(self, keys: np.ndarray) -> np.ndarray:
         if len(self._entries) == 0:
@@ -308,10 +314,10 @@ class SignatureIndex:
 
     def _band_entries(self, matrix: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """The band entries of many copies, computed slice by slice to keep the peak memory low."""
-        entries = np.empty((len(ids), self.bands), dtype=np.uint64)
+        entries = np.empty((len(ids), self.layout.bands), dtype=np.uint64)
         for start in range(0, len(ids), 50_000):
             end = start + 50_000
-            keys = self._band_keys(matrix[start:end])
+            keys = self.layout.keys(matrix[start:end])
             entries[start:end] = (keys << np.uint64(_ID_BITS)) | ids[start:end].astype(np.uint64)[
                 :, np.newaxis
             ]
@@ -323,7 +329,7 @@ class SignatureIndex:
                 self._pending.setdefault(key, []).append(doc)
         self._pending_docs += len(ids)
         # A merge costs one pass over the sorted array, so it waits for a sizeable buffer.
-        if self._pending_docs >= max(1024, len(self._entries) // (32 * self.bands)):
+        if self._pending_docs >= max(1024, len(self._entries) // (32 * self.layout.bands)):
             entries = [(key << _ID_BITS) | doc for key, docs in self._pending.items() for doc in docs]
             self._pending, self._pending_docs = {}, 0
             self._merge(np.array(entries, dtype=np.uint64))
@@ -336,20 +342,16 @@ class SignatureIndex:
             self._entries = np.insert(self._entries, np.searchsorted(self._entries, entries), entries)
 
     def _compact(self) -> None:
-        """Drop removed copies: renumber the live ones and rebuild the band arrays."""
+        """Drop removed copies: renumber the live ones, in the order added, and rebuild the bands."""
         live = [i for i, url in enumerate(self._urls) if url is not None]
-        urls = [self._urls[i] for i in live]
-        clusters = [self._clusters[i] for i in live]
-        firsts = [self._firsts[i] for i in live]
-        matrix, counts, days = self._matrix[live], self._counts[live], self._days[live]
+        copies = [self._copy(i) for i in live]
         self._ids, self._urls, self._clusters, self._firsts = {}, [], [], []
+        self._oldest = 0
         self._entries = np.empty(0, dtype=np.uint64)
         self._pending, self._pending_docs, self._removed = {}, 0, 0
-        self.load(urls, clusters, firsts, matrix, counts, days)  # type: ignore[arg-type]
+        self.add_many(copies)
 
     def _reserve(self, size: int) -> None:
-        if size > MAX_COPIES:
-            raise ValueError(f"the index holds at most {MAX_COPIES:,} copies; shorten NEARDUP_WINDOW_DAYS")
         if size <= len(self._matrix):
             return
         capacity = max(size, 2 * len(self._matrix))
@@ -357,6 +359,4 @@ class SignatureIndex:
         matrix[: len(self._matrix)] = self._matrix
         counts = np.zeros(capacity, dtype=np.int64)
         counts[: len(self._counts)] = self._counts
-        days = np.zeros(capacity, dtype=np.int32)
-        days[: len(self._days)] = self._days
-        self._matrix, self._counts, self._days = matrix, counts, days
+        self._matrix, self._counts = matrix, counts

@@ -20,10 +20,12 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
+from .index import BandLayout
 from .signatures import Signature, shingles_from_bytes
 from .store import (
     ADDED_COLUMNS,
     ARTICLE_COLUMNS,
+    REBUILD_SLICE,
     ArticleStore,
     ClusterMember,
     IndexRows,
@@ -31,6 +33,8 @@ from .store import (
     PageState,
     SegmentStatsStore,
     StoreError,
+    rebuild_bands,
+    story_day,
 )
 
 logger = logging.getLogger(__name__)
@@ -73,6 +77,11 @@ SCHEMA = """
         window_day INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS signatures_window ON signatures (window_day);
+    CREATE TABLE IF NOT EXISTS bands (
+        band BIGINT NOT NULL,
+        article_id BIGINT NOT NULL,
+        PRIMARY KEY (band, article_id)
+    );
     CREATE TABLE IF NOT EXISTS pages (
         page_key TEXT PRIMARY KEY,
         article_id BIGINT REFERENCES articles (id),
@@ -162,12 +171,66 @@ class PostgresArticleStore(ArticleStore):
     """Articles, signatures and page records in PostgreSQL; the same tables as the SQLite store."""
 
     def __init__(
-        self, dsn: str, schema: str, signature_scheme: str, create: bool = True, retry_seconds: float = 30.0
+        self,
+        dsn: str,
+        schema: str,
+        signature_scheme: str,
+        create: bool = True,
+        retry_seconds: float = 30.0,
+        layout: BandLayout | None = None,
     ):
         if not dsn:
             raise StoreError("STORAGE_BACKEND is 'postgres' but STORAGE_POSTGRES_DSN is empty")
+        self.layout = layout
         self._db = _Connection(dsn, schema, retry_seconds)
         self._db.run(lambda conn: self._prepare(conn, signature_scheme, create))
+        if layout is not None:
+            self._db.run(lambda conn: self._prepare_bands(conn, layout))
+
+    def _prepare_bands(self, conn: psycopg.Connection, layout: BandLayout) -> None:
+        """Make the band table match *layout* (see SQLiteArticleStore._prepare_bands); workers
+        starting together wait for the one that builds it."""
+        current = conn.execute("SELECT value FROM settings WHERE name = 'band_layout'").fetchone()
+        if current is not None and current[0] == layout.name:
+            return
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':bands'))")
+            current = conn.execute("SELECT value FROM settings WHERE name = 'band_layout'").fetchone()
+            if current is not None and current[0] == layout.name:
+                return
+            conn.execute("DELETE FROM bands")
+            rebuild_bands(
+                f"schema {self._db.schema}",
+                layout,
+                current[0] if current else None,
+                self._signature_slices(conn),
+                lambda ids, keys: self._insert_bands(conn, ids, keys),
+            )
+            conn.execute(
+                "INSERT INTO settings (name, value) VALUES ('band_layout', %s) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (layout.name,),
+            )
+
+    @staticmethod
+    def _signature_slices(conn: psycopg.Connection) -> Iterator[tuple[list[int], np.ndarray]]:
+        after = 0
+        while rows := conn.execute(
+            "SELECT article_id, minhash FROM signatures WHERE article_id > %s ORDER BY article_id LIMIT %s",
+            (after, REBUILD_SLICE),
+        ).fetchall():
+            after = rows[-1][0]
+            yield [r[0] for r in rows], np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype="<u4").reshape(
+                len(rows), -1
+            )
+
+    @staticmethod
+    def _insert_bands(conn: psycopg.Connection, ids: list[int], keys: np.ndarray) -> None:
+        conn.execute(
+            "INSERT INTO bands (band, article_id) SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
+            "ON CONFLICT DO NOTHING",
+            (keys.ravel().astype(np.int64).tolist(), np.repeat(ids, keys.shape[1]).tolist()),
+        )
 
     def _prepare(self, conn: psycopg.Connection, scheme: str, create: bool) -> None:
         exists = conn.execute("SELECT to_regclass('articles') IS NOT NULL").fetchone()[0]
@@ -187,7 +250,9 @@ class PostgresArticleStore(ArticleStore):
                 f"for {scheme!r}; restore NEARDUP_NUM_PERM and NEARDUP_SHINGLE_SIZE or use a new schema"
             )
 
-    def add(self, article: dict[str, Any], signature: Signature, window_day: int, page: PageFetch) -> bool:
+    def add(self, article: dict[str, Any], signature: Signature, page: PageFetch) -> bool:
+        assert self.layout is not None, "the store was opened without a band layout"
+        keys = self.layout.keys(signature.hashvalues[np.newaxis, :])
         values = [article.get(column) for column in ARTICLE_COLUMNS]
         values[ARTICLE_COLUMNS.index("authors")] = json.dumps(article.get("authors") or [])
         values[ARTICLE_COLUMNS.index("version")] = article.get("version") or 1
@@ -210,9 +275,10 @@ class PostgresArticleStore(ArticleStore):
                         signature.to_bytes(),
                         signature.shingle_count,
                         signature.shingles_to_bytes(),
-                        window_day,
+                        story_day(article.get("published"), article["fetched_at"]),
                     ),
                 )
+                self._insert_bands(conn, [row[0]], keys)
                 if article.get("previous_id"):
                     conn.execute(
                         "UPDATE articles SET current = FALSE WHERE id = %s", (article["previous_id"],)
@@ -265,6 +331,9 @@ class PostgresArticleStore(ArticleStore):
         self._db.run(write)
 
     def update_text(self, url: str, text: str, word_count: int, signature: Signature) -> bool:
+        layout = self.layout
+        assert layout is not None, "the store was opened without a band layout"
+
         def write(conn: psycopg.Connection) -> bool:
             with conn.transaction():
                 row = conn.execute(
@@ -273,37 +342,43 @@ class PostgresArticleStore(ArticleStore):
                 ).fetchone()
                 if row is None:
                     return False
+                conn.execute("DELETE FROM bands WHERE article_id = %s AND band = ANY(%s)", (row[0], self._keys_of(conn, row[0])))
                 conn.execute(
                     "UPDATE signatures SET minhash = %s, shingle_count = %s, shingles = %s WHERE article_id = %s",
                     (signature.to_bytes(), signature.shingle_count, signature.shingles_to_bytes(), row[0]),
                 )
+                self._insert_bands(conn, [row[0]], layout.keys(signature.hashvalues[np.newaxis, :]))
                 return True
 
         return self._db.run(write)
 
-    def index_rows(self, since_day: int) -> IndexRows:
-        def read(conn: psycopg.Connection) -> IndexRows:
-            rows = conn.execute(
-                "SELECT a.url, a.cluster_id, a.duplicate_of, s.minhash, s.shingle_count, s.window_day "
-                "FROM signatures s JOIN articles a ON a.id = s.article_id "
-                "WHERE s.window_day >= %s AND a.current ORDER BY a.id",
-                (since_day,),
-            ).fetchall()
-            if not rows:
-                return IndexRows(
-                    [], [], [], np.empty((0, 0), np.uint32), np.empty(0, np.int64), np.empty(0, np.int32)
-                )
-            matrix = np.frombuffer(b"".join(bytes(r[3]) for r in rows), dtype="<u4").reshape(len(rows), -1)
-            return IndexRows(
-                [r[0] for r in rows],
-                [r[1] for r in rows],
-                [r[2] or r[0] for r in rows],
-                matrix.astype(np.uint32),
-                np.array([r[4] for r in rows]),
-                np.array([r[5] for r in rows], np.int32),
-            )
+    def _keys_of(self, conn: psycopg.Connection, article_id: int) -> list[int]:
+        """The band keys of a stored article's current signature."""
+        assert self.layout is not None
+        (minhash,) = conn.execute("SELECT minhash FROM signatures WHERE article_id = %s", (article_id,)).fetchone()
+        matrix = np.frombuffer(bytes(minhash), dtype="<u4")[np.newaxis, :].astype(np.uint32)
+        return self.layout.keys(matrix).ravel().astype(np.int64).tolist()
 
-        return self._db.run(read)
+    def candidates(self, keys: np.ndarray, stored_since: str | None = None) -> IndexRows:
+        layout = self.layout
+        assert layout is not None, "the store was opened without a band layout"
+        query = (
+            "SELECT a.id, a.url, a.cluster_id, a.duplicate_of, s.minhash, s.shingle_count "
+            "FROM articles a JOIN signatures s ON s.article_id = a.id "
+            "WHERE a.id IN (SELECT article_id FROM bands WHERE band = ANY(%s)) AND a.current"
+        )
+        params: list[Any] = [np.asarray(keys).ravel().astype(np.int64).tolist()]
+        if stored_since is not None:
+            query += " AND a.fetched_at >= %s"
+            params.append(stored_since)
+        rows = self._db.run(lambda conn: conn.execute(query + " ORDER BY a.id", params).fetchall())
+        return IndexRows.from_rows(rows, layout.num_perm)
+
+    def last_fetched_at(self) -> str | None:
+        row = self._db.run(
+            lambda conn: conn.execute("SELECT fetched_at FROM articles ORDER BY id DESC LIMIT 1").fetchone()
+        )
+        return row[0] if row else None
 
     def shingles(self, urls: list[str]) -> dict[str, np.ndarray]:
         def read(conn: psycopg.Connection) -> dict[str, np.ndarray]:

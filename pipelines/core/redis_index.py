@@ -1,80 +1,119 @@
-"""The near-duplicate index shared by several crawler processes, in Redis.
+"""The hot near-duplicate index shared by several crawler processes, in Redis.
 
-It is datasketch's MinHashLSH with its Redis storage: the same band tables, keys and values, so a
-plain `MinHashLSH(storage_config={"type": "redis", "basename": ...})` reads what the crawler
-wrote. What differs is the traffic. datasketch sends each band table its own commands (64 round
-trips to query, 130 to insert, and a reconnect per insertion session); here the same commands run
-inside Redis as two Lua scripts, one to look candidates and their signatures up, one to insert, so
-each is one command and one round trip.
+It holds the signatures added recently by every worker (at most NEARDUP_HOT_SIGNATURES, the oldest
+added leave first): the articles other workers have decided on but may not have written to the
+shared article store yet. Every stored signature is also in the store's cold index (PostgreSQL),
+which each worker asks as well, so nothing is forgotten when a copy leaves Redis or Redis restarts.
 
-Beside the LSH tables, each indexed copy has a small hash of what a match needs (signature,
-shingle count, cluster, first copy, window day), a sorted set orders copies by window day for
-expiry, and the exact shingle set is kept for a few minutes, until the storage stage has written
-it to the article store.
+The layout is compact, about 2 KB of Redis memory per signature (datasketch's MinHashLSH Redis
+layout takes 27 KB: a set and a list entry per band and document):
 
-Decisions across processes are serialised by a Redis lock (`claim`): two workers handling two
-copies of one new story cannot both make theirs the first copy.
+    <prefix>urls          hash: URL -> copy number
+    <prefix>d:<number>    string: number, shingle count and signature (uint32 each), then URL,
+                          cluster id and first copy's URL separated by NUL bytes
+    <prefix>h:<bucket>    hash: band key (5 bytes) -> the numbers of the copies with that band
+                          (uint32 each); band keys are spread over buckets so that each hash stays
+                          small enough for Redis's compact listpack encoding
+    <prefix>order         list of copy numbers in the order added, for eviction
+    <prefix>s:<URL>       the exact shingle set of a copy added in the last minutes
+    <prefix>layout        the bucket count, fixed when the index is first used
 
-Settings: NEARDUP_BACKEND = "redis", NEARDUP_REDIS_URL, NEARDUP_REDIS_PREFIX.
+Looking up, adding and removing are each one Lua script, so one round trip. Decisions across
+processes are serialised by a Redis lock (`claim`): two workers handling two copies of one new
+story cannot both make theirs the first copy.
+
+Settings: NEARDUP_BACKEND = "redis", NEARDUP_REDIS_URL, NEARDUP_REDIS_PREFIX, NEARDUP_HOT_SIGNATURES.
 """
 
 from __future__ import annotations
 
 import logging
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
 import redis
-from datasketch import MinHashLSH
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from .index import Candidate, IndexedCopy, MatchRule
+from .index import BandLayout, Candidate, IndexedCopy, MatchRule, estimates
 from .signatures import Signature, shingles_from_bytes
 
 logger = logging.getLogger(__name__)
 
 # How long an exact shingle set stays in Redis: until the article store surely has it.
 SHINGLES_TTL_SECONDS = 900
+# Band entries per bucket hash, on average; Redis keeps a hash of up to 128 small entries as a listpack.
+_ENTRIES_PER_BUCKET = 64
+# Evicting costs a round trip per batch, so the index may run this far over its capacity.
+_EVICT_BATCH = 256
 
-# ARGV: key, keys hash, key's band list, meta key, signature, count, cluster, first, day, days
-# sorted set, shingles key, shingles ("" for none), shingles TTL, then per band: table hash,
-# band set, band value. The LSH writes are those of datasketch's MinHashLSH.insert.
+# ARGV: prefix, URL, meta, shingles ("" for none), shingles TTL, then per band: bucket, band key.
+# Returns the number of copies held, or -1 when the URL was already there.
 _INSERT = """
-local key = ARGV[1]
-redis.call('HSET', ARGV[2], key, ARGV[3])
-local bands = {}
-for i = 14, #ARGV, 3 do
-  redis.call('HSET', ARGV[i], ARGV[i + 2], ARGV[i + 1])
-  redis.call('SADD', ARGV[i + 1], key)
-  bands[#bands + 1] = ARGV[i + 2]
+local p = ARGV[1]
+if redis.call('HEXISTS', p .. 'urls', ARGV[2]) == 1 then return -1 end
+local number = redis.call('INCR', p .. 'seq')
+local packed = struct.pack('<I4', number)
+redis.call('HSET', p .. 'urls', ARGV[2], number)
+redis.call('SET', p .. 'd:' .. number, packed .. ARGV[3])
+for i = 6, #ARGV, 2 do
+  local bucket = p .. 'h:' .. ARGV[i]
+  local held = redis.call('HGET', bucket, ARGV[i + 1])
+  redis.call('HSET', bucket, ARGV[i + 1], (held or '') .. packed)
 end
-redis.call('DEL', ARGV[3])
-redis.call('RPUSH', ARGV[3], unpack(bands))
-redis.call('HSET', ARGV[4], 'signature', ARGV[5], 'count', ARGV[6], 'cluster', ARGV[7], 'first', ARGV[8], 'day', ARGV[9])
-redis.call('ZADD', ARGV[10], ARGV[9], key)
-if ARGV[12] ~= '' then redis.call('SET', ARGV[11], ARGV[12], 'EX', ARGV[13]) end
-return 1
+redis.call('RPUSH', p .. 'order', number)
+if ARGV[4] ~= '' then redis.call('SET', p .. 's:' .. ARGV[2], ARGV[4], 'EX', ARGV[5]) end
+return redis.call('HLEN', p .. 'urls')
 """
 
-# ARGV: meta key prefix, then the band sets to read. Returns key, signature, count, cluster and
-# first copy of every distinct key found, flattened.
+# ARGV: prefix, then per band: bucket, band key. Returns first whether the index was lost (Redis
+# restarted since it was marked), then the meta string of every distinct copy found.
 _LOOKUP = """
-local seen, found = {}, {}
-for i = 2, #ARGV do
-  for _, key in ipairs(redis.call('SMEMBERS', ARGV[i])) do
-    if not seen[key] then
-      seen[key] = true
-      local meta = redis.call('HMGET', ARGV[1] .. key, 'signature', 'count', 'cluster', 'first')
-      if meta[1] then
-        found[#found + 1] = key
-        for _, value in ipairs(meta) do found[#found + 1] = value end
+local p = ARGV[1]
+local lost = 0
+if redis.call('EXISTS', p .. 'loaded') == 0 then
+  lost = 1
+  redis.call('SET', p .. 'loaded', '1')
+end
+local seen, found = {}, {lost}
+for i = 2, #ARGV, 2 do
+  local numbers = redis.call('HGET', p .. 'h:' .. ARGV[i], ARGV[i + 1])
+  if numbers then
+    for at = 1, #numbers, 4 do
+      local number = struct.unpack('<I4', numbers, at)
+      if not seen[number] then
+        seen[number] = true
+        local meta = redis.call('GET', p .. 'd:' .. number)
+        if meta then found[#found + 1] = meta end
       end
     end
   end
 end
 return found
+"""
+
+# ARGV: prefix, copy number, URL, then per band: bucket, band key.
+_REMOVE = """
+local p = ARGV[1]
+local packed = struct.pack('<I4', tonumber(ARGV[2]))
+for i = 4, #ARGV, 2 do
+  local bucket = p .. 'h:' .. ARGV[i]
+  local numbers = redis.call('HGET', bucket, ARGV[i + 1])
+  if numbers then
+    local kept = {}
+    for at = 1, #numbers, 4 do
+      local one = string.sub(numbers, at, at + 3)
+      if one ~= packed then kept[#kept + 1] = one end
+    end
+    if #kept == 0 then redis.call('HDEL', bucket, ARGV[i + 1])
+    else redis.call('HSET', bucket, ARGV[i + 1], table.concat(kept)) end
+  end
+end
+redis.call('DEL', p .. 'd:' .. ARGV[2], p .. 's:' .. ARGV[3])
+if redis.call('HGET', p .. 'urls', ARGV[3]) == ARGV[2] then redis.call('HDEL', p .. 'urls', ARGV[3]) end
+return 1
 """
 
 
@@ -95,62 +134,63 @@ def redis_client(url: str) -> redis.Redis:
 
 
 class RedisSignatureIndex:
-    """The shared index; the same methods as pipelines.core.index.SignatureIndex."""
-
-    remote = True
+    """The shared hot index; the same lookups as pipelines.core.index.SignatureIndex."""
 
     def __init__(
         self,
         url: str,
         prefix: str,
-        num_perm: int = 128,
-        bands: int = 64,
-        rows: int = 2,
+        layout: BandLayout = BandLayout(),
         rule: MatchRule | None = None,
+        capacity: int = 100_000,
     ) -> None:
-        self.num_perm, self.bands, self.rows, self.rule = num_perm, bands, rows, rule or MatchRule()
+        if capacity < 1000:
+            raise ValueError("NEARDUP_HOT_SIGNATURES must be at least 1000")
+        self.layout, self.rule, self.capacity = layout, rule or MatchRule(), capacity
+        self.num_perm = layout.num_perm
         self.prefix = prefix.encode()
         self.client = redis_client(url)
-        self._url = url
+        self.evicted = 0
+        self.lost = 0  # times Redis was found to have restarted empty
         try:
             self.client.ping()
+            wanted = max(1024, capacity * layout.bands // _ENTRIES_PER_BUCKET)
+            self.client.set(self.prefix + b"layout", wanted, nx=True)  # the first user fixes it
+            self.buckets = int(self.client.get(self.prefix + b"layout") or wanted)
         except redis.RedisError as exc:
             raise IndexUnavailable(f"cannot reach Redis at {url}: {exc}; check NEARDUP_REDIS_URL") from exc
-        # datasketch lays the tables out; its storage objects name the keys, this client sends the commands.
-        self.lsh = MinHashLSH(
-            num_perm=num_perm,
-            params=(bands, rows),
-            storage_config={"type": "redis", "basename": self.prefix + b"lsh", "redis": {"host": "unused"}},
-            prepickle=False,
-        )
-        self._tables = self.lsh.hashtables
-        self._keys = self.lsh.keys
-        self._days = self.prefix + b"days"
-        self._ready = self.prefix + b"loaded"
         self._insert = self.client.register_script(_INSERT)
         self._lookup = self.client.register_script(_LOOKUP)
+        self._remove = self.client.register_script(_REMOVE)
 
-    # --- keys --------------------------------------------------------------------------------
+    # --- layout ------------------------------------------------------------------------------
 
-    def _meta(self, url: bytes) -> bytes:
-        return self.prefix + b"meta:" + url
+    def _band_args(self, keys: np.ndarray) -> list[bytes | int]:
+        args: list[bytes | int] = []
+        for key in keys.tolist():
+            args += [key % self.buckets, key.to_bytes(5, "little")]
+        return args
 
-    def _shingles(self, url: bytes) -> bytes:
-        return self.prefix + b"shingles:" + url
+    def _keys(self, signature: Signature) -> np.ndarray:
+        return self.layout.keys(signature.hashvalues[np.newaxis, :])[0]
 
-    def _bands(self, signature: Signature) -> list[bytes]:
-        values = signature.hashvalues.astype(np.uint32)
-        return [bytes(values[i * self.rows : (i + 1) * self.rows].byteswap().data) for i in range(self.bands)]
+    @staticmethod
+    def _meta(copy: IndexedCopy) -> bytes:
+        text = "\0".join((copy.url, copy.cluster_id, copy.first_url)).encode()
+        return struct.pack("<I", copy.signature.shingle_count) + copy.signature.to_bytes() + text
+
+    def _parse(self, meta: bytes) -> tuple[int, IndexedCopy]:
+        number, count = struct.unpack_from("<II", meta)
+        end = 8 + 4 * self.num_perm
+        url, cluster, first = meta[end:].decode().split("\0")
+        return number, IndexedCopy(url, cluster, first, Signature.from_bytes(meta[8:end], count))
+
+    def _number(self, url: str) -> tuple[int, IndexedCopy] | None:
+        number = self.client.hget(self.prefix + b"urls", url.encode())
+        meta = self.client.get(self.prefix + b"d:" + number) if number else None
+        return self._parse(meta) if meta else None
 
     # --- state -------------------------------------------------------------------------------
-
-    @property
-    def loaded(self) -> bool:
-        """Whether the index holds the store's signatures (Redis keeps nothing across a restart)."""
-        return bool(self.client.exists(self._ready))
-
-    def mark_loaded(self) -> None:
-        self.client.set(self._ready, b"1")
 
     @contextmanager
     def claim(self) -> Iterator[None]:
@@ -166,99 +206,91 @@ class RedisSignatureIndex:
             except redis.exceptions.LockError:
                 pass  # it expired: the next claim starts clean
 
+    def mark_loaded(self) -> None:
+        """Mark the index as this Redis's: a lookup that finds the mark gone knows Redis restarted."""
+        self.client.set(self.prefix + b"loaded", b"1")
+
     def __len__(self) -> int:
-        return int(self.client.zcard(self._days))
+        return int(self.client.hlen(self.prefix + b"urls"))
 
     def __contains__(self, url: str) -> bool:
-        return bool(self.client.exists(self._meta(url.encode())))
+        return bool(self.client.hexists(self.prefix + b"urls", url.encode()))
 
     # --- changes -------------------------------------------------------------------------------
 
-    def add(self, copy: IndexedCopy, day: int = 0, shingles: np.ndarray | None = None) -> None:
-        if copy.signature.shingle_count:
-            self._insert(args=self._insert_args(copy, day, shingles))
+    def add(self, copy: IndexedCopy, shingles: np.ndarray | None = None) -> None:
+        """Index *copy* (with its exact *shingles* for the next minutes); past the capacity, the
+        copies added first leave."""
+        if not copy.signature.shingle_count:
+            return
+        held = self._insert(
+            args=[
+                self.prefix,
+                copy.url.encode(),
+                self._meta(copy),
+                shingles.astype("<u4").tobytes() if shingles is not None else b"",
+                SHINGLES_TTL_SECONDS,
+                *self._band_args(self._keys(copy.signature)),
+            ]
+        )
+        if held > self.capacity + _EVICT_BATCH:
+            self._evict(int(held) - self.capacity)
 
-    def _insert_args(self, copy: IndexedCopy, day: int, shingles: np.ndarray | None) -> list:
-        key = copy.url.encode()
-        args: list = [
-            key,
-            self._keys._name,
-            self._keys.redis_key(key),
-            self._meta(key),
-            copy.signature.to_bytes(),
-            copy.signature.shingle_count,
-            copy.cluster_id,
-            copy.first_url,
-            day,
-            self._days,
-            self._shingles(key),
-            shingles.astype("<u4").tobytes() if shingles is not None else b"",
-            SHINGLES_TTL_SECONDS,
-        ]
-        for table, band in zip(self._tables, self._bands(copy.signature)):
-            args += [table._name, table.redis_key(band), band]
-        return args
-
-    def load(self, urls, clusters, firsts, matrix, counts, days) -> None:  # noqa: ANN001 - as SignatureIndex
-        """Fill the index from the article store (after Redis lost it), 500 copies per round trip."""
-        for start in range(0, len(urls), 500):
-            pipe = self.client.pipeline(transaction=False)
-            for row in range(start, min(start + 500, len(urls))):
-                signature = Signature(matrix[row], int(counts[row]))
-                if signature.shingle_count:
-                    copy = IndexedCopy(urls[row], clusters[row], firsts[row], signature)
-                    self._insert(args=self._insert_args(copy, int(days[row]), None), client=pipe)
-            pipe.execute()
-
-    def remove(self, url: str) -> None:
-        key = url.encode()
-        bands = self.client.lrange(self._keys.redis_key(key), 0, -1)
-        pipe = self.client.pipeline(transaction=True)
-        for table, band in zip(self._tables, bands):
-            pipe.srem(table.redis_key(band), key)
-        pipe.hdel(self._keys._name, key)
-        pipe.delete(self._keys.redis_key(key), self._meta(key), self._shingles(key))
-        pipe.zrem(self._days, key)
+    def _evict(self, count: int) -> None:
+        numbers = self.client.lpop(self.prefix + b"order", count) or []
+        metas = self.client.mget([self.prefix + b"d:" + n for n in numbers]) if numbers else []
+        pipe = self.client.pipeline(transaction=False)
+        for meta in metas:
+            if meta:  # not removed already
+                number, copy = self._parse(meta)
+                self._remove(args=self._remove_args(number, copy), client=pipe)
+                self.evicted += 1
         pipe.execute()
 
-    def expire(self, before_day: int) -> int:
-        old = self.client.zrangebyscore(self._days, "-inf", before_day - 1)
-        for key in old:
-            self.remove(key.decode())
-        return len(old)
+    def _remove_args(self, number: int, copy: IndexedCopy) -> list:
+        return [self.prefix, number, copy.url.encode(), *self._band_args(self._keys(copy.signature))]
+
+    def remove(self, url: str) -> None:
+        found = self._number(url)
+        if found is not None:
+            self._remove(args=self._remove_args(*found))
 
     def update_signature(self, url: str, signature: Signature) -> None:
-        meta = self.client.hgetall(self._meta(url.encode()))
-        if meta:
-            self.remove(url)
-            copy = IndexedCopy(url, meta[b"cluster"].decode(), meta[b"first"].decode(), signature)
-            self.add(copy, int(meta[b"day"]))
+        found = self._number(url)
+        if found is not None:
+            _, copy = found
+            self._remove(args=self._remove_args(*found))
+            self.add(IndexedCopy(url, copy.cluster_id, copy.first_url, signature))
 
     # --- looking up ----------------------------------------------------------------------------
 
-    def candidates(self, signature: Signature) -> list[Candidate]:
+    def candidates(self, signature: Signature, keys: np.ndarray | None = None) -> list[Candidate]:
+        """Copies sharing a band with *signature*, oldest first, with their estimates."""
         if signature.shingle_count == 0:
             return []
-        sets = [table.redis_key(band) for table, band in zip(self._tables, self._bands(signature))]
-        flat = self._lookup(args=[self.prefix + b"meta:", *sets])
-        found = []
-        for at in range(0, len(flat), 5):
-            key, packed, count, cluster, first = flat[at : at + 5]
-            other = Signature.from_bytes(packed, int(count))
-            similarity = float(np.count_nonzero(other.hashvalues == signature.hashvalues)) / self.num_perm
-            overlap = similarity * (other.shingle_count + signature.shingle_count) / (1.0 + similarity)
-            contained = min(1.0, overlap / max(1, min(other.shingle_count, signature.shingle_count)))
-            copy = IndexedCopy(key.decode(), cluster.decode(), first.decode(), other)
-            found.append(Candidate(copy, similarity, contained))
-        return found
+        if keys is None:
+            keys = self._keys(signature)
+        lost, *metas = self._lookup(args=[self.prefix, *self._band_args(keys)])
+        if lost:
+            self.lost += 1
+        if not metas:
+            return []
+        copies = sorted(self._parse(meta) for meta in metas)
+        matrix = np.stack([copy.signature.hashvalues for _, copy in copies])
+        counts = np.array([copy.signature.shingle_count for _, copy in copies])
+        similarity, containment = estimates(matrix, counts, signature)
+        return [
+            Candidate(copy, float(s), float(c))
+            for (_, copy), s, c in zip(copies, similarity.tolist(), containment.tolist())
+        ]
 
     def recent_shingles(self, urls: list[str]) -> dict[str, np.ndarray]:
         """Exact shingle sets of copies indexed in the last minutes, maybe not yet in the store."""
-        values = self.client.mget([self._shingles(url.encode()) for url in urls]) if urls else []
+        values = self.client.mget([self.prefix + b"s:" + url.encode() for url in urls]) if urls else []
         return {url: shingles_from_bytes(value) for url, value in zip(urls, values) if value}
 
     def clear(self) -> None:
-        """Remove every key of this index (tests, and rebuilding from the store)."""
+        """Remove every key of this index (tests, benchmarks)."""
         batch: list[bytes] = []
         for key in self.client.scan_iter(match=self.prefix + b"*", count=5000):
             batch.append(key)

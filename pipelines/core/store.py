@@ -1,5 +1,10 @@
 """The article store: stored articles and the MinHash signatures that let later runs recognise them.
 
+Every stored signature's LSH band keys sit in the table `bands` behind a B-tree, written in the
+same transaction as the article: the cold near-duplicate index. A lookup reads only the rows of
+the looked-up keys, so neither the crawler's memory nor its start-up grows with the archive, and
+a copy is found however long ago its story was stored.
+
 The embedded default is one SQLite file under DATA_DIR (setting STORAGE_BACKEND = "sqlite").
 """
 
@@ -8,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from crawler import clock
+
+from .index import BandLayout
 from .signatures import Signature, shingles_from_bytes
 
 logger = logging.getLogger(__name__)
@@ -54,16 +63,69 @@ class StoreError(RuntimeError):
     """The store cannot be used; the message says what to fix."""
 
 
+# SQLite's page cache per connection, in KiB.
+CACHE_KIB = 65536
+# Band keys are rebuilt from the stored signatures this many at a time (upgrades, layout changes).
+REBUILD_SLICE = 20_000
+
+
 @dataclass(frozen=True)
 class IndexRows:
-    """What the near-duplicate index needs of the stored articles in its window, column by column."""
+    """Stored articles as the near-duplicate index needs them, column by column, oldest first."""
 
+    ids: list[int]
     urls: list[str]
     cluster_ids: list[str]
     first_urls: list[str]
     matrix: np.ndarray  # one MinHash signature per row
     shingle_counts: np.ndarray
-    window_days: np.ndarray  # the date each article counts from, days since 1970-01-01
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple], num_perm: int) -> IndexRows:
+        """From (id, url, cluster_id, duplicate_of, minhash bytes, shingle_count) rows."""
+        matrix = np.frombuffer(b"".join(bytes(r[4]) for r in rows), dtype="<u4").reshape(len(rows), num_perm)
+        return cls(
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            [r[3] or r[1] for r in rows],
+            matrix.astype(np.uint32),
+            np.array([r[5] for r in rows], dtype=np.int64),
+        )
+
+
+def rebuild_bands(
+    where: str,
+    layout: BandLayout,
+    previous: str | None,
+    slices: Iterator[tuple[list[int], np.ndarray]],
+    insert: Any,
+) -> int:
+    """Write the band keys of every stored signature (an emptied band table) from *slices* of
+    (article ids, signature matrix), logging progress; returns how many signatures."""
+    why = f"the layout changed from {previous}" if previous else "the store predates its band table"
+    done = 0
+    for ids, matrix in slices:
+        if done == 0:
+            logger.warning("building the cold near-duplicate index of %s (%s); this is done once", where, why)
+        insert(ids, layout.keys(matrix.astype(np.uint32)))
+        done += len(ids)
+        if done % (10 * REBUILD_SLICE) < len(ids):
+            logger.info("cold index: %d signatures done", done)
+    if done:
+        logger.warning("cold near-duplicate index of %s built: %d signatures", where, done)
+    return done
+
+
+def story_day(published: str | None, fetched_at: str) -> int:
+    """The day a story is dated by, kept beside its signature as evidence (never to skip a
+    comparison): its publication date when the page gives a plausible one (not after the fetch),
+    else the day it was fetched."""
+    fetched = clock.day_of(fetched_at)
+    if fetched is None:
+        fetched = clock.today()
+    day = clock.day_of(published) if published else None
+    return day if day is not None and day <= fetched + 1 else fetched
 
 
 @dataclass(frozen=True)
@@ -108,9 +170,9 @@ class ArticleStore(ABC):
     """Stored articles with their signatures; each article and its signature are written together."""
 
     @abstractmethod
-    def add(self, article: dict[str, Any], signature: Signature, window_day: int, page: PageFetch) -> bool:
-        """Store *article* (a version of the page *page* names) and its *signature* (dated
-        *window_day*) in one transaction, and record the fetch of the page.
+    def add(self, article: dict[str, Any], signature: Signature, page: PageFetch) -> bool:
+        """Store *article* (a version of the page *page* names), its *signature* and the
+        signature's band keys in one transaction, and record the fetch of the page.
 
         Returns False, storing nothing, when this version of the URL is already stored.
         """
@@ -128,8 +190,13 @@ class ArticleStore(ABC):
         """Replace a stored article's text and signature (after boilerplate re-cleaning)."""
 
     @abstractmethod
-    def index_rows(self, since_day: int) -> IndexRows:
-        """The signatures dated *since_day* or later, oldest article first."""
+    def candidates(self, keys: np.ndarray, stored_since: str | None = None) -> IndexRows:
+        """The current stored articles with a band among *keys* (see BandLayout.keys), oldest
+        first; with *stored_since* (ISO time), only those fetched since then."""
+
+    @abstractmethod
+    def last_fetched_at(self) -> str | None:
+        """When the article stored last was fetched (None for an empty store)."""
 
     @abstractmethod
     def shingles(self, urls: list[str]) -> dict[str, np.ndarray]:
@@ -189,6 +256,11 @@ class SQLiteArticleStore(ArticleStore):
             window_day INTEGER NOT NULL
         );
         CREATE INDEX IF NOT EXISTS signatures_window ON signatures (window_day);
+        CREATE TABLE IF NOT EXISTS bands (
+            band INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (band, article_id)
+        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS pages (
             page_key TEXT PRIMARY KEY,
             article_id INTEGER REFERENCES articles (id),
@@ -203,8 +275,12 @@ class SQLiteArticleStore(ArticleStore):
         );
     """
 
-    def __init__(self, path: Path, signature_scheme: str, create: bool = True) -> None:
+    def __init__(
+        self, path: Path, signature_scheme: str, create: bool = True, layout: BandLayout | None = None
+    ) -> None:
         self.path = Path(path)
+        self.layout = layout
+        self._checkpointer: _Checkpointer | None = None
         if not create and not self.path.exists():
             raise StoreError(f"there is no article store at {self.path}; check DATA_DIR")
         try:
@@ -215,6 +291,8 @@ class SQLiteArticleStore(ArticleStore):
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.execute("PRAGMA foreign_keys=ON")
+            # Band lookups and inserts touch pages all over the band table's B-tree.
+            self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._db.executescript(self.SCHEMA)
             self._add_missing_columns()
         except (OSError, sqlite3.Error) as exc:
@@ -222,6 +300,54 @@ class SQLiteArticleStore(ArticleStore):
                 f"cannot open the article store {self.path}: {exc}; set DATA_DIR to a writable directory"
             ) from exc
         self._check_signature_scheme(signature_scheme)
+        if layout is not None:
+            self._prepare_bands(layout)
+
+    def _prepare_bands(self, layout: BandLayout) -> None:
+        """Make the band table match *layout*: a store written before it existed, or with another
+        layout, has its band keys rebuilt from the stored signatures, in one transaction."""
+        row = self._db.execute("SELECT value FROM settings WHERE name = 'band_layout'").fetchone()
+        if row is not None and row[0] == layout.name:
+            return
+        cursor = self._db.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            row = cursor.execute("SELECT value FROM settings WHERE name = 'band_layout'").fetchone()
+            if row is None or row[0] != layout.name:  # another process may have done it meanwhile
+                cursor.execute("DELETE FROM bands")
+                rebuild_bands(
+                    str(self.path),
+                    layout,
+                    row[0] if row else None,
+                    self._signature_slices(cursor),
+                    lambda ids, keys: self._insert_bands(cursor, ids, keys),
+                )
+                cursor.execute(
+                    "INSERT INTO settings (name, value) VALUES ('band_layout', ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (layout.name,),
+                )
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+
+    def _signature_slices(self, cursor: Any) -> Iterator[tuple[list[int], np.ndarray]]:
+        after = 0
+        while rows := cursor.execute(
+            "SELECT article_id, minhash FROM signatures WHERE article_id > ? ORDER BY article_id LIMIT ?",
+            (after, REBUILD_SLICE),
+        ).fetchall():
+            after = rows[-1][0]
+            yield [r[0] for r in rows], np.frombuffer(b"".join(r[1] for r in rows), dtype="<u4").reshape(
+                len(rows), -1
+            )
+
+    def _insert_bands(self, cursor: Any, ids: list[int], keys: np.ndarray) -> None:
+        cursor.executemany(
+            "INSERT OR IGNORE INTO bands (band, article_id) VALUES (?, ?)",
+            zip(keys.ravel().tolist(), np.repeat(ids, keys.shape[1]).tolist()),
+        )
 
     def _add_missing_columns(self) -> None:
         # Stores made by earlier versions of the crawler get the columns added since.
@@ -244,10 +370,15 @@ class SQLiteArticleStore(ArticleStore):
                 "or use a new DATA_DIR"
             )
 
-    def add(self, article: dict[str, Any], signature: Signature, window_day: int, page: PageFetch) -> bool:
+    def add(self, article: dict[str, Any], signature: Signature, page: PageFetch) -> bool:
+        assert self.layout is not None, "the store was opened without a band layout"
+        if self._checkpointer is None:
+            self._checkpointer = _Checkpointer(self.path)
+            self._db.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job now
         values = [article.get(column) for column in ARTICLE_COLUMNS]
         values[ARTICLE_COLUMNS.index("authors")] = json.dumps(article.get("authors") or [])
         values[ARTICLE_COLUMNS.index("version")] = article.get("version") or 1
+        keys = self.layout.keys(signature.hashvalues[np.newaxis, :])
         cursor = self._db.cursor()
         cursor.execute("BEGIN IMMEDIATE")
         try:
@@ -268,9 +399,10 @@ class SQLiteArticleStore(ArticleStore):
                     signature.to_bytes(),
                     signature.shingle_count,
                     signature.shingles_to_bytes(),
-                    window_day,
+                    story_day(article.get("published"), article["fetched_at"]),
                 ),
             )
+            self._insert_bands(cursor, [article_id], keys)  # type: ignore[list-item]
             if article.get("previous_id"):
                 cursor.execute("UPDATE articles SET current = 0 WHERE id = ?", (article["previous_id"],))
             self._record_fetch(cursor, page, article_id)
@@ -323,60 +455,53 @@ class SQLiteArticleStore(ArticleStore):
             raise
 
     def update_text(self, url: str, text: str, word_count: int, signature: Signature) -> bool:
+        assert self.layout is not None, "the store was opened without a band layout"
         cursor = self._db.cursor()
         cursor.execute("BEGIN IMMEDIATE")
         try:
-            cursor.execute(
-                "UPDATE articles SET text = ?, word_count = ? WHERE url = ? AND current = 1",
-                (text, word_count, url),
-            )
-            updated = cursor.rowcount > 0
+            row = cursor.execute(
+                "SELECT a.id, s.minhash FROM articles a JOIN signatures s ON s.article_id = a.id "
+                "WHERE a.url = ? AND a.current = 1",
+                (url,),
+            ).fetchone()
+            updated = row is not None
             if updated:
+                article_id, old = row
+                cursor.execute("UPDATE articles SET text = ?, word_count = ? WHERE id = ?", (text, word_count, article_id))
                 cursor.execute(
-                    "UPDATE signatures SET minhash = ?, shingle_count = ?, shingles = ? "
-                    "WHERE article_id = (SELECT id FROM articles WHERE url = ? AND current = 1)",
-                    (signature.to_bytes(), signature.shingle_count, signature.shingles_to_bytes(), url),
+                    "UPDATE signatures SET minhash = ?, shingle_count = ?, shingles = ? WHERE article_id = ?",
+                    (signature.to_bytes(), signature.shingle_count, signature.shingles_to_bytes(), article_id),
                 )
+                old_keys = self.layout.keys(np.frombuffer(old, dtype="<u4")[np.newaxis, :].astype(np.uint32))
+                cursor.executemany(
+                    "DELETE FROM bands WHERE band = ? AND article_id = ?",
+                    [(key, article_id) for key in old_keys.ravel().tolist()],
+                )
+                self._insert_bands(cursor, [article_id], self.layout.keys(signature.hashvalues[np.newaxis, :]))
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")
             raise
         return updated
 
-    def index_rows(self, since_day: int) -> IndexRows:
-        # Only the current version of each page takes part in near-duplicate matching.
-        query = "FROM signatures s JOIN articles a ON a.id = s.article_id WHERE s.window_day >= ? AND a.current = 1"
-        (count,) = self._db.execute(f"SELECT COUNT(*) {query}", (since_day,)).fetchone()
-        urls: list[str] = []
-        clusters: list[str] = []
-        firsts: list[str] = []
-        counts = np.empty(count, dtype=np.int64)
-        days = np.empty(count, dtype=np.int32)
-        matrix: np.ndarray | None = None
-        cursor = self._db.execute(
-            f"SELECT a.url, a.cluster_id, a.duplicate_of, s.minhash, s.shingle_count, s.window_day {query} "
-            "ORDER BY a.id",
-            (since_day,),
+    def candidates(self, keys: np.ndarray, stored_since: str | None = None) -> IndexRows:
+        assert self.layout is not None, "the store was opened without a band layout"
+        keys_list = [int(k) for k in np.asarray(keys).ravel()]
+        query = (
+            "SELECT a.id, a.url, a.cluster_id, a.duplicate_of, s.minhash, s.shingle_count "
+            "FROM articles a JOIN signatures s ON s.article_id = a.id "
+            f"WHERE a.id IN (SELECT article_id FROM bands WHERE band IN ({', '.join('?' * len(keys_list))})) "
+            "AND a.current = 1"
         )
-        # Read in slices into preallocated arrays: a million rows at once would need gigabytes.
-        row = 0
-        while batch := cursor.fetchmany(20_000):
-            if matrix is None:
-                matrix = np.empty((count, len(batch[0][3]) // 4), dtype=np.uint32)
-            end = row + len(batch)
-            matrix[row:end] = np.frombuffer(b"".join(r[3] for r in batch), dtype="<u4").reshape(
-                len(batch), -1
-            )
-            counts[row:end] = [r[4] for r in batch]
-            days[row:end] = [r[5] for r in batch]
-            for url, cluster_id, duplicate_of, *_ in batch:
-                urls.append(url)
-                clusters.append(cluster_id)
-                firsts.append(duplicate_of or url)
-            row = end
-        if matrix is None:
-            matrix = np.empty((0, 0), dtype=np.uint32)
-        return IndexRows(urls, clusters, firsts, matrix[:row], counts[:row], days[:row])
+        if stored_since is not None:
+            query += " AND a.fetched_at >= ?"
+            keys_list.append(stored_since)  # type: ignore[arg-type]
+        rows = self._db.execute(query + " ORDER BY a.id", keys_list).fetchall()
+        return IndexRows.from_rows(rows, self.layout.num_perm)
+
+    def last_fetched_at(self) -> str | None:
+        row = self._db.execute("SELECT fetched_at FROM articles ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
 
     def shingles(self, urls: list[str]) -> dict[str, np.ndarray]:
         found = {}
@@ -409,6 +534,37 @@ class SQLiteArticleStore(ArticleStore):
             yield ClusterMember(*row)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+        self._db.close()
+
+
+class _Checkpointer:
+    """Copies the write-ahead log back into the database from a thread of its own, every second.
+
+    SQLite does it in the writing connection once the log passes 1000 pages, and an article's
+    64 band rows dirty dozens of pages all over the band table: the write that triggers it would
+    wait tens of milliseconds. A passive checkpoint beside the writer never blocks it.
+    """
+
+    def __init__(self, path: Path, every_seconds: float = 1.0) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._every = every_seconds
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="store-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._every):
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as exc:  # a busy or full disk: the log waits for the next try
+                logger.debug("WAL checkpoint skipped: %s", exc)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
         self._db.close()
 
 
@@ -492,12 +648,20 @@ def open_segment_store(config: StoreConfig) -> SegmentStatsStore:
     raise StoreError(f"unknown STORAGE_BACKEND {config.backend!r}; use 'sqlite' or 'postgres'")
 
 
-def open_store(config: StoreConfig, signature_scheme: str, create: bool = True) -> ArticleStore:
-    """Open the article store of *config* (creating it unless *create* is off)."""
+def open_store(
+    config: StoreConfig, signature_scheme: str, create: bool = True, layout: BandLayout | None = None
+) -> ArticleStore:
+    """Open the article store of *config* (creating it unless *create* is off).
+
+    Only a store opened with the band *layout* writes articles and looks up candidates; opening
+    it so also builds its band table if it has none yet, or one of another layout.
+    """
     if config.backend == "sqlite":
-        return SQLiteArticleStore(Path(config.data_dir) / "articles.sqlite3", signature_scheme, create)
+        return SQLiteArticleStore(Path(config.data_dir) / "articles.sqlite3", signature_scheme, create, layout)
     if config.backend == "postgres":
         from .postgres import PostgresArticleStore
 
-        return PostgresArticleStore(config.postgres_dsn, config.postgres_schema, signature_scheme, create)
+        return PostgresArticleStore(
+            config.postgres_dsn, config.postgres_schema, signature_scheme, create, layout=layout
+        )
     raise StoreError(f"unknown STORAGE_BACKEND {config.backend!r}; use 'sqlite' or 'postgres'")

@@ -7,9 +7,11 @@ import dataclasses
 import random
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from . import edits as ed
+from crawler import clock
+
 from .model import ArticlePage, Newsroom, Page
 from .sites import (
     ALL_SITES,
@@ -31,7 +33,13 @@ TAGS = ("Politics", "Economy", "Technology", "Health", "Sport", "Culture", "Clim
 COPY_EDITS = ("dateline", "trim", "editor_note", "local_paragraph", "update", "typography", "entities")
 # Edits beyond the benchmark's list, for checking that detection does not depend on it.
 OTHER_EDITS = ("reword", "reorder")
-NEWEST = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+
+
+def default_newest() -> datetime:
+    """When a newsroom's newest story was published: the evening before the clock's today, so
+    fixtures, the demo and benchmarks look the same whatever the date (crawler.clock)."""
+    yesterday = clock.now() - timedelta(days=1)
+    return yesterday.replace(hour=18, minute=0, second=0, microsecond=0)
 HTML = "text/html; charset=utf-8"
 
 
@@ -45,12 +53,20 @@ class Plan:
     briefs: int = 0  # short stories under 100 words, spread over the sites
     quote_sharing: int = 0  # different stories that quote 2-3 paragraphs of a wire story
     edits: tuple[str, ...] = COPY_EDITS  # edits a copy may get, besides headline and byline
+    span_days: int = 10  # stories are published over this many days before the newest moment
+    copy_delay_days: int = 0  # copies follow their story by up to this many days (0: by hours)
 
 
 def build_newsroom(
-    seed: int = 7, plan: Plan = Plan(), sites: tuple[SiteTemplate, ...] = ALL_SITES
+    seed: int = 7,
+    plan: Plan = Plan(),
+    sites: tuple[SiteTemplate, ...] = ALL_SITES,
+    newest: datetime | None = None,
 ) -> Newsroom:
+    """The newsroom of *seed* and *plan*, its stories published in the ten days before *newest*
+    (default: `default_newest()`)."""
     rng = random.Random(seed)
+    newest = newest or default_newest()
     stories = list(load_stories())
     rng.shuffle(stories)
     # Real paragraphs from stories used nowhere else, for the new paragraphs of updated copies.
@@ -90,7 +106,12 @@ def build_newsroom(
         return page
 
     def moment() -> datetime:
-        return NEWEST - timedelta(minutes=rng.randrange(0, 10 * 24 * 60))
+        return newest - timedelta(minutes=rng.randrange(0, plan.span_days * 24 * 60))
+
+    def copy_moment(first: datetime, offset: int) -> datetime:
+        if plan.copy_delay_days:
+            return min(newest, first + timedelta(minutes=rng.randrange(0, plan.copy_delay_days * 24 * 60)))
+        return first + timedelta(hours=offset * rng.randint(1, 6))
 
     for site in sites:
         for _ in range(plan.own_stories):
@@ -115,7 +136,7 @@ def build_newsroom(
                 story.story_id,
                 ed.retitle(story.headline, rng),
                 paragraphs,
-                first + timedelta(hours=offset * rng.randint(1, 6)),
+                copy_moment(first, offset),
                 edits=("headline", "byline", *kinds),
                 wire=True,
             )
@@ -160,7 +181,9 @@ def with_new_copy(
         headline=ed.retitle(original.headline, rng),
         byline=ed.byline(rng)[1],
         author=rng.choice(ed.REPORTERS),
-        published=(NEWEST + timedelta(days=1)).isoformat(timespec="seconds"),
+        published=(max(datetime.fromisoformat(a.published) for a in newsroom.articles) + timedelta(hours=6)).isoformat(
+            timespec="seconds"
+        ),
         section=site.sections[0],
         tags=(TAGS[0],),
         paragraphs=tuple(apply_edits(list(original.paragraphs), kinds, rng, [])),
