@@ -162,8 +162,9 @@ NEARDUP_CONTAINMENT = 0.5
 NEARDUP_CONTAINMENT_MIN_SHINGLES = 20
 # Every stored signature is matched against, through the store's band table (the cold index); the
 # last NEARDUP_HOT_SIGNATURES added are also held in memory (in Redis when shared), so that copies
-# not yet written to the store are found too. Memory and start-up do not grow with the archive.
-NEARDUP_HOT_SIGNATURES = 100_000
+# not yet written to the store are found too: about 2 KB each, and only minutes' worth of articles
+# is needed. Memory and start-up do not grow with the archive.
+NEARDUP_HOT_SIGNATURES = 20_000
 # Forgetting is opt-in: with a number of days, stories stored longer ago than that (by fetch time)
 # are no longer matched against, and their later copies start new stories. 0 = never forget.
 NEARDUP_FORGET_AFTER_DAYS = 0

@@ -55,3 +55,17 @@ def test_bad_parameters_are_rejected():
         Signer(num_perm=4)
     with pytest.raises(ValueError, match="NEARDUP_SHINGLE_SIZE"):
         Signer(shingle_size=0)
+
+
+def test_signatures_are_datasketchs_minhash_of_the_shingle_hashes(signer):
+    # stored signatures stay comparable: the vectorised permutation is datasketch's affine32 scheme
+    from datasketch import MinHash
+
+    for story in load_stories()[:5]:
+        signature = signer.sign("\n\n".join(story.paragraphs))
+        reference = MinHash(
+            num_perm=128, seed=1, hashfunc=lambda value: value, permutations=signer._permutations, scheme="affine32"
+        )
+        reference.update_batch(signature.shingles)
+        assert np.array_equal(signature.hashvalues, reference.hashvalues.astype(np.uint32))
+    assert signer.sign("").shingle_count == 0

@@ -143,33 +143,87 @@ def test_versions_of_a_page_and_its_fetches(tmp_path):
     store.close()
 
 
-def test_a_store_from_before_the_band_table_is_indexed_on_opening(tmp_path):
+@pytest.fixture(params=["sqlite", "postgres"])
+def reopen(request, tmp_path):
+    """Opens the same store again and again, on SQLite or on the real PostgreSQL; and runs SQL on it."""
+    if request.param == "sqlite":
+
+        def sql(statement: str) -> None:
+            db = sqlite3.connect(tmp_path / "articles.sqlite3")
+            db.execute(statement)
+            db.commit()
+            db.close()
+
+        yield (lambda layout=LAYOUT: opened(tmp_path, layout)), sql
+        return
+    from tests.scaleout import POSTGRES_DSN, Namespace
+
+    namespace = Namespace()
+
+    def sql(statement: str) -> None:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+            conn.execute(f"SET search_path TO {namespace.name}")
+            conn.execute(statement)
+
+    config = StoreConfig("postgres", tmp_path, POSTGRES_DSN, namespace.name)
+    yield (lambda layout=LAYOUT: open_store(config, SCHEME, layout=layout)), sql
+    namespace.clean()
+
+
+def test_a_store_from_before_the_band_table_is_indexed_on_opening(reopen):
+    open_again, sql = reopen
     signer = Signer()
-    store = opened(tmp_path)
+    store = open_again()
     texts = [f"story number {n} about the harbour, the council and the weather of the week" for n in range(30)]
     for n, text in enumerate(texts):
         store.add(article(f"http://a/{n}", text), signer.sign(text), fetch(f"http://a/{n}"))
     store.close()
     # as the previous release left it: signatures, no band table, no layout recorded
-    db = sqlite3.connect(tmp_path / "articles.sqlite3")
-    db.execute("DROP TABLE bands")
-    db.execute("DELETE FROM settings WHERE name = 'band_layout'")
-    db.commit()
-    db.close()
-    store = opened(tmp_path)
+    sql("DROP TABLE bands")
+    sql("DELETE FROM settings WHERE name = 'band_layout'")
+    store = open_again()
     for n, text in enumerate(texts):
         assert f"http://a/{n}" in store.candidates(keys(signer.sign(text))).urls
+    assert len(list(store.articles())) == 30
     store.close()
 
 
-def test_another_band_layout_rebuilds_the_band_table(tmp_path):
+def test_another_band_layout_rebuilds_the_band_table(reopen):
+    open_again, _ = reopen
     signer = Signer()
-    store = opened(tmp_path)
+    store = open_again()
     text = "a story told once and looked up with another band layout later on"
     store.add(article("http://a/1"), signer.sign(text), fetch("http://a/1"))
     store.close()
     other = BandLayout(128, 32, 4)
-    store = opened(tmp_path, other)
+    store = open_again(other)
     found = store.candidates(other.keys(signer.sign(text).hashvalues[np.newaxis, :])[0])
     assert found.urls == ["http://a/1"]
+    store.close()
+
+
+def test_a_recleaned_text_is_found_by_its_new_bands_only(reopen):
+    open_again, _ = reopen
+    signer = Signer()
+    store = open_again()
+    before, after = "the first text of the story, with a promo line", "the story's text once cleaned of the promo"
+    store.add(article("http://a/1", before), signer.sign(before), fetch("http://a/1"))
+    assert store.update_text("http://a/1", after, 7, signer.sign(after))
+    assert store.candidates(keys(signer.sign(after))).urls == ["http://a/1"]
+    assert store.candidates(keys(signer.sign(before))).urls == []
+    store.close()
+
+
+def test_a_lost_band_table_is_rebuilt_on_opening(reopen):
+    open_again, sql = reopen
+    signer = Signer()
+    store = open_again()
+    text = "a story whose cold index entries were lost with the band table"
+    store.add(article("http://a/1"), signer.sign(text), fetch("http://a/1"))
+    store.close()
+    sql("DELETE FROM bands")
+    store = open_again()
+    assert store.candidates(keys(signer.sign(text))).urls == ["http://a/1"]
     store.close()

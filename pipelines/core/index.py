@@ -174,7 +174,7 @@ class SignatureIndex:
     """
 
     def __init__(
-        self, layout: BandLayout = BandLayout(), rule: MatchRule = MatchRule(), capacity: int = 100_000
+        self, layout: BandLayout = BandLayout(), rule: MatchRule = MatchRule(), capacity: int = 20_000
     ) -> None:
         if capacity < 1000:
             raise ValueError("NEARDUP_HOT_SIGNATURES must be at least 1000")
@@ -303,14 +303,22 @@ class SignatureIndex:
     def _lookup_sorted(self, keys: np.ndarray) -> np.ndarray:
         if len(self._entries) == 0:
             return np.empty(0, dtype=np.int64)
-        low = keys << np.uint64(_ID_BITS)
-        left = np.searchsorted(self._entries, low, side="left")
-        right = np.searchsorted(self._entries, low | _ID_MASK, side="right")
-        hits = np.nonzero(right > left)[0]
-        if len(hits) == 0:
+        # One binary search per key (keys rise with their band number, so each search starts
+        # near the last), then a walk over the few entries that share the key.
+        positions = np.searchsorted(self._entries, keys << np.uint64(_ID_BITS), side="left")
+        wanted = keys
+        size = len(self._entries)
+        found_ids: list[np.ndarray] = []
+        while len(positions):
+            inside = positions < size
+            positions, wanted = positions[inside], wanted[inside]
+            match = (self._entries[positions] >> np.uint64(_ID_BITS)) == wanted
+            positions, wanted = positions[match], wanted[match]
+            found_ids.append(self._entries[positions] & _ID_MASK)
+            positions = positions + 1
+        if not found_ids:
             return np.empty(0, dtype=np.int64)
-        entries = np.concatenate([self._entries[left[h] : right[h]] for h in hits])
-        return (entries & _ID_MASK).astype(np.int64)
+        return np.concatenate(found_ids).astype(np.int64)
 
     def _band_entries(self, matrix: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """The band entries of many copies, computed slice by slice to keep the peak memory low."""

@@ -33,6 +33,7 @@ from .store import (
     PageState,
     SegmentStatsStore,
     StoreError,
+    bands_match,
     rebuild_bands,
     story_day,
 )
@@ -188,16 +189,15 @@ class PostgresArticleStore(ArticleStore):
             self._db.run(lambda conn: self._prepare_bands(conn, layout))
 
     def _prepare_bands(self, conn: psycopg.Connection, layout: BandLayout) -> None:
-        """Make the band table match *layout* (see SQLiteArticleStore._prepare_bands); workers
+        """Make the band table match *layout* (as the SQLite store does); workers
         starting together wait for the one that builds it."""
-        current = conn.execute("SELECT value FROM settings WHERE name = 'band_layout'").fetchone()
-        if current is not None and current[0] == layout.name:
+        if bands_match(conn, layout):
             return
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':bands'))")
-            current = conn.execute("SELECT value FROM settings WHERE name = 'band_layout'").fetchone()
-            if current is not None and current[0] == layout.name:
+            if bands_match(conn, layout):
                 return
+            current = conn.execute("SELECT value FROM settings WHERE name = 'band_layout'").fetchone()
             conn.execute("DELETE FROM bands")
             rebuild_bands(
                 f"schema {self._db.schema}",

@@ -142,7 +142,7 @@ class RedisSignatureIndex:
         prefix: str,
         layout: BandLayout = BandLayout(),
         rule: MatchRule | None = None,
-        capacity: int = 100_000,
+        capacity: int = 20_000,
     ) -> None:
         if capacity < 1000:
             raise ValueError("NEARDUP_HOT_SIGNATURES must be at least 1000")

@@ -95,15 +95,13 @@ class Signer:
     def sign_words(self, hashes: np.ndarray) -> Signature:
         """Return the signature of a text given its word hashes (see `word_hashes`)."""
         unique = np.unique(self.shingle_hashes(hashes))
-        minhash = MinHash(
-            num_perm=self.num_perm,
-            seed=self._seed,
-            hashfunc=_already_hashed,
-            permutations=self._permutations,
-            scheme=SCHEME,
-        )
-        minhash.update_batch(unique)
-        return Signature(minhash.hashvalues.astype(np.uint32), int(unique.size), unique)
+        if unique.size == 0:
+            return Signature(np.full(self.num_perm, _EMPTY, dtype=np.uint32), 0, unique)
+        # datasketch's affine32 scheme (MinHash.update_batch), on the array at once: its hash
+        # function would be called once per shingle from Python, the larger part of a signature.
+        a, b = self._permutations
+        permuted = _fmix32(unique)[:, np.newaxis] * a + b  # uint32 arithmetic wraps, as intended
+        return Signature(permuted.min(axis=0).astype(np.uint32), int(unique.size), unique)
 
     def minhash(self, signature: Signature) -> MinHash:
         """Wrap stored hash values as a datasketch MinHash (for MinHashLSH)."""
@@ -127,8 +125,16 @@ def word_hashes(text: str) -> np.ndarray:
     )
 
 
-def _already_hashed(value: np.uint32) -> np.uint32:
-    return value
+_EMPTY = np.uint32(0xFFFFFFFF)  # the hash value of a permutation that saw nothing
+
+
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, which datasketch's affine32 scheme applies before permuting."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
 
 
 def jaccard(a: Signature, b: Signature) -> float:

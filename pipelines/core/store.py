@@ -103,7 +103,12 @@ def rebuild_bands(
 ) -> int:
     """Write the band keys of every stored signature (an emptied band table) from *slices* of
     (article ids, signature matrix), logging progress; returns how many signatures."""
-    why = f"the layout changed from {previous}" if previous else "the store predates its band table"
+    if previous is None:
+        why = "the store predates its band table"
+    elif previous == layout.name:
+        why = "its band table was empty: lost or deleted"
+    else:
+        why = f"the layout changed from {previous}"
     done = 0
     for ids, matrix in slices:
         if done == 0:
@@ -115,6 +120,17 @@ def rebuild_bands(
     if done:
         logger.warning("cold near-duplicate index of %s built: %d signatures", where, done)
     return done
+
+
+def bands_match(db: Any, layout: BandLayout) -> bool:
+    """Whether the band table of the store behind *db* (a connection or cursor) holds the stored
+    signatures' keys in *layout*: the layout is recorded, and the table is not empty while
+    signatures exist (it was dropped or lost)."""
+    row = db.execute("SELECT value FROM settings WHERE name = 'band_layout'").fetchone()
+    if row is None or row[0] != layout.name:
+        return False
+    has_bands = db.execute("SELECT 1 FROM bands LIMIT 1").fetchone() is not None
+    return has_bands or db.execute("SELECT 1 FROM signatures LIMIT 1").fetchone() is None
 
 
 def story_day(published: str | None, fetched_at: str) -> int:
@@ -306,14 +322,13 @@ class SQLiteArticleStore(ArticleStore):
     def _prepare_bands(self, layout: BandLayout) -> None:
         """Make the band table match *layout*: a store written before it existed, or with another
         layout, has its band keys rebuilt from the stored signatures, in one transaction."""
-        row = self._db.execute("SELECT value FROM settings WHERE name = 'band_layout'").fetchone()
-        if row is not None and row[0] == layout.name:
+        if bands_match(self._db, layout):
             return
         cursor = self._db.cursor()
         cursor.execute("BEGIN IMMEDIATE")
         try:
             row = cursor.execute("SELECT value FROM settings WHERE name = 'band_layout'").fetchone()
-            if row is None or row[0] != layout.name:  # another process may have done it meanwhile
+            if not bands_match(cursor, layout):  # another process may have done it meanwhile
                 cursor.execute("DELETE FROM bands")
                 rebuild_bands(
                     str(self.path),
