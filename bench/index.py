@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -123,11 +122,16 @@ class _Stats:
     def set_value(self, key: str, value: object) -> None:
         self.values[key] = value
 
+    def get_value(self, key: str, default: object = None) -> object:
+        return self.values.get(key, default)
 
-def _rss_mb() -> float:
+
+def _rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory now (VmRSS) or at its peak (VmHWM). Not getrusage's
+    ru_maxrss, which Linux carries over an exec from the parent that filled the store."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -180,7 +184,7 @@ def measure(data_dir: str) -> dict:
         signs.append(t1 - t0)
         decisions.append(t2 - t1)
         writes.append(t3 - t2)
-    peak = max(_rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    peak = _rss_mb("VmHWM")
     store.close()
     return {
         "startup_s": startup,

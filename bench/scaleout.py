@@ -54,6 +54,9 @@ class _Stats:
 
     def set_value(self, key: str, value: object) -> None: ...
 
+    def get_value(self, key: str, default: object = None) -> object:
+        return default
+
 
 def _copy_rows(cursor, table: str, columns: str, fields: list[tuple[str, np.ndarray]]) -> None:
     """COPY numpy columns of int64 into *table* in PostgreSQL's binary format."""

@@ -39,7 +39,7 @@ from pipelines.boilerplate import article_recleaned
 from pipelines.core.index import BandLayout, Candidate, IndexedCopy, MatchRule, SignatureIndex, estimates
 from pipelines.core.redis_index import RedisSignatureIndex
 from pipelines.core.signatures import Signature, Signer
-from pipelines.core.store import ArticleStore, StoreConfig, open_store
+from pipelines.core.store import ArticleStore, StoreConfig, StoreError, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -328,7 +328,16 @@ class NearDuplicatePipeline:
             return []
         keys = self.index.layout.keys(signature.hashvalues[np.newaxis, :])[0]
         since = (clock.now() - self.forget_after).isoformat(timespec="seconds") if self.forget_after else None
-        stored = self.store.candidates(keys, since)
+        try:
+            stored = self.store.candidates(keys, since)
+        except StoreError as exc:
+            # The article is still decided (against the hot index) and stored, but this run's
+            # clusters may miss copies: it is counted, and the run exits with an error.
+            if not self.stats.get_value("neardup/cold_lookup_failed"):
+                logger.error("%s", exc)
+            self.stats.inc_value("neardup/cold_lookup_failed")
+            self.stats.set_value("run/failed", True)
+            return self.index.candidates(signature, keys)
         similarity, containment = estimates(stored.matrix, stored.shingle_counts, signature)
         found = [
             Candidate(IndexedCopy(url, cluster, first, Signature(stored.matrix[row], int(stored.shingle_counts[row]))), float(similarity[row]), float(containment[row]))

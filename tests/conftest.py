@@ -38,10 +38,16 @@ def newsroom_server(newsroom: Newsroom):
 
 
 def run_crawl(
-    server: NewsroomServer, data_dir: Path, *extra: str, start_urls: list[str] | None = None
+    server: NewsroomServer,
+    data_dir: Path,
+    *extra: str,
+    start_urls: list[str] | None = None,
+    now: str | None = None,
 ) -> subprocess.CompletedProcess:
-    """`scrapy crawl news` of the served newsroom into *data_dir*; fails the test if the crawl fails."""
-    result = crawl(start_urls or server.newsroom.start_urls, data_dir, server.proxy_env(), *extra)
+    """`scrapy crawl news` of the served newsroom into *data_dir*, with the clock set to *now*
+    (crawler.clock) if given; fails the test if the crawl fails."""
+    env = {**server.proxy_env(), **({"NEWSDEDUP_NOW": now} if now else {})}
+    result = crawl(start_urls or server.newsroom.start_urls, data_dir, env, *extra)
     assert result.returncode == 0, result.stderr[-4000:]
     return result
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
+
+import pytest
 
 from bench.articlebench import score
+from crawler import clock
 from pipelines.core.extract import extract_article
 from tests.conftest import read_jsonl, run_crawl, stored_articles
 from tests.newsroom.build import with_new_copy
@@ -139,9 +142,11 @@ def test_feed_export_carries_the_interface_fields(first_crawl, newsroom):
         datetime.fromisoformat(item["fetched_at"])
 
 
+@pytest.mark.parametrize("days_later", [0, 3 * 365])
 def test_second_run_stores_nothing_twice_and_recognises_a_story_from_the_first(
-    first_crawl, newsroom, tmp_path
+    first_crawl, newsroom, tmp_path, days_later
 ):
+    # the second run may come years later (the clock set forward): the story is still recognised
     data_dir = tmp_path / "data"
     shutil.copytree(first_crawl, data_dir)
     before = stored_articles(data_dir)
@@ -150,7 +155,8 @@ def test_second_run_stores_nothing_twice_and_recognises_a_story_from_the_first(
     host = next(a.host for a in newsroom.articles if a.host not in hosts_with_story)
     later, new_copy = with_new_copy(newsroom, wire_story, host)
     with NewsroomServer(later) as server:
-        run_crawl(server, data_dir, "-O", str(tmp_path / "second.jsonl"))
+        now = (clock.now() + timedelta(days=days_later)).isoformat(timespec="seconds")
+        run_crawl(server, data_dir, "-O", str(tmp_path / "second.jsonl"), now=now if days_later else None)
     after = stored_articles(data_dir)
     assert set(after) == set(before) | {new_copy.url}
     assert all(after[url] == row for url, row in before.items())

@@ -206,3 +206,32 @@ def test_a_page_fetched_again_before_its_revisit_is_not_a_new_version(tmp_path):
     [again] = asyncio.run(Stages(tmp_path).run([article("http://a.test/1", story + ["A promo line."])]))
     assert isinstance(again, Unchanged)
     assert len(stored_articles(tmp_path)) == 1
+
+
+def test_an_unreadable_cold_index_is_a_counted_failure_and_the_article_is_still_stored(tmp_path):
+    stories = load_stories()
+    asyncio.run(Stages(tmp_path).run([article("http://a.test/1", stories[0].paragraphs)]))
+    stages = Stages(tmp_path)
+
+    def unreadable(*args, **kwargs):
+        raise StoreError("the cold near-duplicate index cannot be read: database disk image is malformed")
+
+    stages.neardup.store.candidates = unreadable
+    [item] = asyncio.run(stages.run([article("http://b.test/1", stories[1].paragraphs)]))
+    assert item["duplicate_of"] is None
+    assert stages.crawler.stats.get_value("neardup/cold_lookup_failed") == 1
+    assert stages.crawler.stats.get_value("run/failed") is True
+    assert set(stored_articles(tmp_path)) == {"http://a.test/1", "http://b.test/1"}
+
+
+def test_a_clock_set_behind_the_store_is_reported(tmp_path, caplog):
+    stories = load_stories()
+    ahead = article("http://a.test/1", stories[0].paragraphs)
+    ahead["fetched_at"] = (clock.now() + timedelta(days=30)).isoformat(timespec="seconds")
+    asyncio.run(Stages(tmp_path).run([ahead]))
+    stages = Stages(tmp_path)
+    with caplog.at_level("ERROR"):
+        [copy] = asyncio.run(stages.run([article("http://b.test/1", stories[0].paragraphs)]))
+    assert stages.crawler.stats.get_value("neardup/clock_behind_store") is True
+    assert "behind the newest article in the store" in caplog.text
+    assert copy["duplicate_of"] == "http://a.test/1"  # matching does not depend on the clock

@@ -511,7 +511,14 @@ class SQLiteArticleStore(ArticleStore):
         if stored_since is not None:
             query += " AND a.fetched_at >= ?"
             keys_list.append(stored_since)  # type: ignore[arg-type]
-        rows = self._db.execute(query + " ORDER BY a.id", keys_list).fetchall()
+        try:
+            rows = self._db.execute(query + " ORDER BY a.id", keys_list).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"the cold near-duplicate index in {self.path} cannot be read: {exc}; restore the "
+                "store from a backup, or run `sqlite3 articles.sqlite3 'DROP TABLE bands'` to have "
+                "the next run rebuild it from the stored signatures"
+            ) from exc
         return IndexRows.from_rows(rows, self.layout.num_perm)
 
     def last_fetched_at(self) -> str | None:
