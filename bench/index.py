@@ -86,7 +86,13 @@ def fill_store(data_dir: Path, size: int) -> None:
             db.executemany(
                 "INSERT INTO signatures (article_id, minhash, shingle_count, shingles, window_day) VALUES (?, ?, ?, ?, ?)",
                 [
-                    (i, matrix[n].astype("<u4").tobytes(), 500, shingles[n].astype("<u4").tobytes(), int(days[n]))
+                    (
+                        i,
+                        matrix[n].astype("<u4").tobytes(),
+                        500,
+                        shingles[n].astype("<u4").tobytes(),
+                        int(days[n]),
+                    )
                     for n, i in enumerate(ids)
                 ],
             )
@@ -174,9 +180,18 @@ def measure(data_dir: str) -> dict:
         t0 = time.perf_counter()
         signature = signer.sign_words(words)
         t1 = time.perf_counter()
-        decision = stage._decide({"url": url, "request_url": url, "text_hash": str(number), "fetched_at": now}, signature)
+        decision = stage._decide(
+            {"url": url, "request_url": url, "text_hash": str(number), "fetched_at": now}, signature
+        )
         t2 = time.perf_counter()
-        article = {"url": url, "site": "new.example", "text": texts[number], "word_count": 1, "fetched_at": now, **decision.fields}
+        article = {
+            "url": url,
+            "site": "new.example",
+            "text": texts[number],
+            "word_count": 1,
+            "fetched_at": now,
+            **decision.fields,
+        }
         store.add(article, signature, PageFetch(page_keys(url), now))
         t3 = time.perf_counter()
         stage._in_flight.pop(url, None)
@@ -215,8 +230,12 @@ def disk_bytes(data_dir: Path) -> tuple[int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="100000,1000000,5000000", help="stored signatures, comma-separated")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", default="100000,1000000,5000000", help="stored signatures, comma-separated"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: the fresh measuring process
     args = parser.parse_args()
     if args.measure:
@@ -262,7 +281,9 @@ def main() -> None:
             f"bytes per signature (band table {figures['band_bytes_per_signature']:,.0f})"
         )
     met = all(r["startup_s"] <= 2 and r["index_rss_mb"] <= 400 for r in results) and all(
-        r["per_item_ms_median"] <= 1 and r["per_item_ms_p99"] <= 10 for r in results if r["signatures"] == 1_000_000
+        r["per_item_ms_median"] <= 1 and r["per_item_ms_p99"] <= 10
+        for r in results
+        if r["signatures"] == 1_000_000
     )
     print(
         "targets (start-up <= 2 s and index memory <= 400 MB at every size; at 1M per article median "

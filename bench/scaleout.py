@@ -61,7 +61,10 @@ class _Stats:
 def _copy_rows(cursor, table: str, columns: str, fields: list[tuple[str, np.ndarray]]) -> None:
     """COPY numpy columns of int64 into *table* in PostgreSQL's binary format."""
     count = len(fields[0][1])
-    row = np.dtype([("n", ">i2")] + [(f"{name}{part}", kind) for name, _ in fields for part, kind in (("l", ">i4"), ("v", ">i8"))])
+    row = np.dtype(
+        [("n", ">i2")]
+        + [(f"{name}{part}", kind) for name, _ in fields for part, kind in (("l", ">i4"), ("v", ">i8"))]
+    )
     data = np.empty(count, dtype=row)
     data["n"] = len(fields)
     for name, values in fields:
@@ -92,8 +95,20 @@ def fill_cold(namespace: Namespace, layout: BandLayout, signer: Signer, cold: in
                 "COPY articles (id, url, site, text, word_count, fetched_at, cluster_id) FROM STDIN"
             ) as copy:
                 for i in ids.tolist():
-                    copy.write_row((i, f"https://c{i % 500}.example/{i}", "c.example", "t", 500, "2020-01-01T00:00:00+00:00", f"{i:016x}"))
-            with cursor.copy("COPY signatures (article_id, minhash, shingle_count, shingles, window_day) FROM STDIN") as copy:
+                    copy.write_row(
+                        (
+                            i,
+                            f"https://c{i % 500}.example/{i}",
+                            "c.example",
+                            "t",
+                            500,
+                            "2020-01-01T00:00:00+00:00",
+                            f"{i:016x}",
+                        )
+                    )
+            with cursor.copy(
+                "COPY signatures (article_id, minhash, shingle_count, shingles, window_day) FROM STDIN"
+            ) as copy:
                 for n, i in enumerate(ids.tolist()):
                     copy.write_row((i, matrix[n].astype("<u4").tobytes(), 500, b"", 18000))
             keys = layout.keys(matrix)
@@ -128,7 +143,14 @@ def redis_cost(hot: int, cold: int) -> dict[str, float]:
                 url = f"https://news{(start + n) % 300}.example/2026/11/story-{start + n}"
                 copy = IndexedCopy(url, f"{start + n:016x}", url, Signature(matrix[n], 500))
                 index._insert(
-                    args=[index.prefix, url.encode(), index._meta(copy), b"", 0, *index._band_args(layout.keys(matrix[n : n + 1])[0])],
+                    args=[
+                        index.prefix,
+                        url.encode(),
+                        index._meta(copy),
+                        b"",
+                        0,
+                        *index._band_args(layout.keys(matrix[n : n + 1])[0]),
+                    ],
                     client=pipe,
                 )
             pipe.execute()

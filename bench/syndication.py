@@ -133,7 +133,9 @@ def crawl_store(newsroom, data_dir: Path, now: str | None = None) -> list[tuple[
     """Crawl *newsroom* into *data_dir* (the clock set to *now*); the stored (url, cluster, text)."""
     env = {"NEWSDEDUP_NOW": now} if now else {}
     with NewsroomServer(newsroom) as server:
-        result = crawl(newsroom.start_urls, data_dir, {**server.proxy_env(), **env}, "-s", "LOG_LEVEL=WARNING")
+        result = crawl(
+            newsroom.start_urls, data_dir, {**server.proxy_env(), **env}, "-s", "LOG_LEVEL=WARNING"
+        )
     if result.returncode != 0:
         raise SystemExit(f"crawl failed:\n{result.stderr[-3000:]}")
     db = sqlite3.connect(data_dir / "articles.sqlite3")

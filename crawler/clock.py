@@ -24,7 +24,9 @@ def _parse(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ValueError(f"{ENVIRONMENT} must be an ISO 8601 time such as 2031-06-01T12:00:00Z, got {value!r}") from exc
+        raise ValueError(
+            f"{ENVIRONMENT} must be an ISO 8601 time such as 2031-06-01T12:00:00Z, got {value!r}"
+        ) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

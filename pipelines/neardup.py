@@ -340,8 +340,16 @@ class NearDuplicatePipeline:
             return self.index.candidates(signature, keys)
         similarity, containment = estimates(stored.matrix, stored.shingle_counts, signature)
         found = [
-            Candidate(IndexedCopy(url, cluster, first, Signature(stored.matrix[row], int(stored.shingle_counts[row]))), float(similarity[row]), float(containment[row]))
-            for row, (url, cluster, first) in enumerate(zip(stored.urls, stored.cluster_ids, stored.first_urls))
+            Candidate(
+                IndexedCopy(
+                    url, cluster, first, Signature(stored.matrix[row], int(stored.shingle_counts[row]))
+                ),
+                float(similarity[row]),
+                float(containment[row]),
+            )
+            for row, (url, cluster, first) in enumerate(
+                zip(stored.urls, stored.cluster_ids, stored.first_urls)
+            )
         ]
         seen = set(stored.urls)
         found += [c for c in self.index.candidates(signature, keys) if c.copy.url not in seen]

@@ -125,4 +125,6 @@ def test_the_hot_index_holds_its_capacity_and_lets_the_oldest_added_go(signer):
     assert len(index) == 1000 and index.evicted == 202
     assert "http://a/first" not in index and "http://f/0" not in index and "http://f/201" in index
     assert not index.candidates(signer.sign(" ".join(stories[0].paragraphs)))
-    assert [c.copy.url for c in index.candidates(signer.sign(" ".join(stories[1].paragraphs)))] == ["http://a/last"]
+    assert [c.copy.url for c in index.candidates(signer.sign(" ".join(stories[1].paragraphs)))] == [
+        "http://a/last"
+    ]

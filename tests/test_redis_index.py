@@ -31,7 +31,10 @@ def test_add_find_update_and_remove(index):
     assert len(index) == 20 and "https://a.example/3" in index
     [found] = [c for c in index.candidates(signatures[3]) if c.similarity == 1.0]
     assert found.copy.cluster_id == "c3" and found.copy.first_url == "https://a.example/3"
-    assert found.copy.url == "https://a.example/3" and found.copy.signature.shingle_count == signatures[3].shingle_count
+    assert (
+        found.copy.url == "https://a.example/3"
+        and found.copy.signature.shingle_count == signatures[3].shingle_count
+    )
     assert (
         index.recent_shingles(["https://a.example/3"])["https://a.example/3"].tolist()
         == signatures[3].shingles.tolist()

@@ -64,7 +64,11 @@ def test_signatures_are_datasketchs_minhash_of_the_shingle_hashes(signer):
     for story in load_stories()[:5]:
         signature = signer.sign("\n\n".join(story.paragraphs))
         reference = MinHash(
-            num_perm=128, seed=1, hashfunc=lambda value: value, permutations=signer._permutations, scheme="affine32"
+            num_perm=128,
+            seed=1,
+            hashfunc=lambda value: value,
+            permutations=signer._permutations,
+            scheme="affine32",
         )
         reference.update_batch(signature.shingles)
         assert np.array_equal(signature.hashvalues, reference.hashvalues.astype(np.uint32))

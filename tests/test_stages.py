@@ -192,7 +192,9 @@ def test_forgetting_is_opt_in_and_counts_by_the_time_a_story_was_stored(tmp_path
     old["fetched_at"] = (clock.now() - timedelta(days=400)).isoformat(timespec="seconds")
     asyncio.run(Stages(tmp_path).run([old]))
     [copy] = asyncio.run(
-        Stages(tmp_path, NEARDUP_FORGET_AFTER_DAYS=365).run([article("http://b.test/1", stories[0].paragraphs)])
+        Stages(tmp_path, NEARDUP_FORGET_AFTER_DAYS=365).run(
+            [article("http://b.test/1", stories[0].paragraphs)]
+        )
     )
     assert copy["duplicate_of"] is None
     [copy] = asyncio.run(Stages(tmp_path).run([article("http://c.test/1", stories[0].paragraphs)]))

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 
 import numpy as np
 import pytest
-
-from datetime import timedelta
 
 from crawler import clock
 from crawler.urls import page_keys
@@ -176,7 +175,9 @@ def test_a_store_from_before_the_band_table_is_indexed_on_opening(reopen):
     open_again, sql = reopen
     signer = Signer()
     store = open_again()
-    texts = [f"story number {n} about the harbour, the council and the weather of the week" for n in range(30)]
+    texts = [
+        f"story number {n} about the harbour, the council and the weather of the week" for n in range(30)
+    ]
     for n, text in enumerate(texts):
         store.add(article(f"http://a/{n}", text), signer.sign(text), fetch(f"http://a/{n}"))
     store.close()
@@ -208,7 +209,10 @@ def test_a_recleaned_text_is_found_by_its_new_bands_only(reopen):
     open_again, _ = reopen
     signer = Signer()
     store = open_again()
-    before, after = "the first text of the story, with a promo line", "the story's text once cleaned of the promo"
+    before, after = (
+        "the first text of the story, with a promo line",
+        "the story's text once cleaned of the promo",
+    )
     store.add(article("http://a/1", before), signer.sign(before), fetch("http://a/1"))
     assert store.update_text("http://a/1", after, 7, signer.sign(after))
     assert store.candidates(keys(signer.sign(after))).urls == ["http://a/1"]

@@ -220,8 +220,9 @@ class PostgresArticleStore(ArticleStore):
             (after, REBUILD_SLICE),
         ).fetchall():
             after = rows[-1][0]
-            yield [r[0] for r in rows], np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype="<u4").reshape(
-                len(rows), -1
+            yield (
+                [r[0] for r in rows],
+                np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype="<u4").reshape(len(rows), -1),
             )
 
     @staticmethod
@@ -342,7 +343,10 @@ class PostgresArticleStore(ArticleStore):
                 ).fetchone()
                 if row is None:
                     return False
-                conn.execute("DELETE FROM bands WHERE article_id = %s AND band = ANY(%s)", (row[0], self._keys_of(conn, row[0])))
+                conn.execute(
+                    "DELETE FROM bands WHERE article_id = %s AND band = ANY(%s)",
+                    (row[0], self._keys_of(conn, row[0])),
+                )
                 conn.execute(
                     "UPDATE signatures SET minhash = %s, shingle_count = %s, shingles = %s WHERE article_id = %s",
                     (signature.to_bytes(), signature.shingle_count, signature.shingles_to_bytes(), row[0]),
@@ -355,7 +359,9 @@ class PostgresArticleStore(ArticleStore):
     def _keys_of(self, conn: psycopg.Connection, article_id: int) -> list[int]:
         """The band keys of a stored article's current signature."""
         assert self.layout is not None
-        (minhash,) = conn.execute("SELECT minhash FROM signatures WHERE article_id = %s", (article_id,)).fetchone()
+        (minhash,) = conn.execute(
+            "SELECT minhash FROM signatures WHERE article_id = %s", (article_id,)
+        ).fetchone()
         matrix = np.frombuffer(bytes(minhash), dtype="<u4")[np.newaxis, :].astype(np.uint32)
         return self.layout.keys(matrix).ravel().astype(np.int64).tolist()
 

@@ -140,12 +140,13 @@ class RedisSignatureIndex:
         self,
         url: str,
         prefix: str,
-        layout: BandLayout = BandLayout(),
+        layout: BandLayout | None = None,
         rule: MatchRule | None = None,
         capacity: int = 20_000,
     ) -> None:
         if capacity < 1000:
             raise ValueError("NEARDUP_HOT_SIGNATURES must be at least 1000")
+        layout = layout or BandLayout()
         self.layout, self.rule, self.capacity = layout, rule or MatchRule(), capacity
         self.num_perm = layout.num_perm
         self.prefix = prefix.encode()

@@ -354,8 +354,9 @@ class SQLiteArticleStore(ArticleStore):
             (after, REBUILD_SLICE),
         ).fetchall():
             after = rows[-1][0]
-            yield [r[0] for r in rows], np.frombuffer(b"".join(r[1] for r in rows), dtype="<u4").reshape(
-                len(rows), -1
+            yield (
+                [r[0] for r in rows],
+                np.frombuffer(b"".join(r[1] for r in rows), dtype="<u4").reshape(len(rows), -1),
             )
 
     def _insert_bands(self, cursor: Any, ids: list[int], keys: np.ndarray) -> None:
@@ -482,17 +483,27 @@ class SQLiteArticleStore(ArticleStore):
             updated = row is not None
             if updated:
                 article_id, old = row
-                cursor.execute("UPDATE articles SET text = ?, word_count = ? WHERE id = ?", (text, word_count, article_id))
+                cursor.execute(
+                    "UPDATE articles SET text = ?, word_count = ? WHERE id = ?",
+                    (text, word_count, article_id),
+                )
                 cursor.execute(
                     "UPDATE signatures SET minhash = ?, shingle_count = ?, shingles = ? WHERE article_id = ?",
-                    (signature.to_bytes(), signature.shingle_count, signature.shingles_to_bytes(), article_id),
+                    (
+                        signature.to_bytes(),
+                        signature.shingle_count,
+                        signature.shingles_to_bytes(),
+                        article_id,
+                    ),
                 )
                 old_keys = self.layout.keys(np.frombuffer(old, dtype="<u4")[np.newaxis, :].astype(np.uint32))
                 cursor.executemany(
                     "DELETE FROM bands WHERE band = ? AND article_id = ?",
                     [(key, article_id) for key in old_keys.ravel().tolist()],
                 )
-                self._insert_bands(cursor, [article_id], self.layout.keys(signature.hashvalues[np.newaxis, :]))
+                self._insert_bands(
+                    cursor, [article_id], self.layout.keys(signature.hashvalues[np.newaxis, :])
+                )
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")
@@ -679,7 +690,9 @@ def open_store(
     it so also builds its band table if it has none yet, or one of another layout.
     """
     if config.backend == "sqlite":
-        return SQLiteArticleStore(Path(config.data_dir) / "articles.sqlite3", signature_scheme, create, layout)
+        return SQLiteArticleStore(
+            Path(config.data_dir) / "articles.sqlite3", signature_scheme, create, layout
+        )
     if config.backend == "postgres":
         from .postgres import PostgresArticleStore
 

@@ -9,9 +9,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from . import edits as ed
 from crawler import clock
 
+from . import edits as ed
 from .model import ArticlePage, Newsroom, Page
 from .sites import (
     ALL_SITES,
@@ -40,6 +40,8 @@ def default_newest() -> datetime:
     fixtures, the demo and benchmarks look the same whatever the date (crawler.clock)."""
     yesterday = clock.now() - timedelta(days=1)
     return yesterday.replace(hour=18, minute=0, second=0, microsecond=0)
+
+
 HTML = "text/html; charset=utf-8"
 
 
@@ -181,9 +183,9 @@ def with_new_copy(
         headline=ed.retitle(original.headline, rng),
         byline=ed.byline(rng)[1],
         author=rng.choice(ed.REPORTERS),
-        published=(max(datetime.fromisoformat(a.published) for a in newsroom.articles) + timedelta(hours=6)).isoformat(
-            timespec="seconds"
-        ),
+        published=(
+            max(datetime.fromisoformat(a.published) for a in newsroom.articles) + timedelta(hours=6)
+        ).isoformat(timespec="seconds"),
         section=site.sections[0],
         tags=(TAGS[0],),
         paragraphs=tuple(apply_edits(list(original.paragraphs), kinds, rng, [])),
