@@ -311,14 +311,17 @@ class PostgresArticleStore(ArticleStore):
 
     def page(self, keys: list[str]) -> PageState | None:
         def read(conn: psycopg.Connection) -> PageState | None:
+            # One round trip for all the keys; the first key known wins, as the keys are ordered.
+            rows = conn.execute(
+                "SELECT p.page_key, p.article_id, a.url, a.version, a.text_hash, a.cluster_id, a.duplicate_of, "
+                "a.similarity, p.etag, p.last_modified, p.fetched_at, p.payload_digest "
+                "FROM pages p LEFT JOIN articles a ON a.id = p.article_id WHERE p.page_key = ANY(%s)",
+                (keys,),
+            ).fetchall()
+            known = {row[0]: row[1:] for row in rows}
             for key in keys:
-                row = conn.execute(
-                    "SELECT p.article_id, a.url, a.version, a.text_hash, a.cluster_id, a.duplicate_of, a.similarity, "
-                    "p.etag, p.last_modified, p.fetched_at, p.payload_digest "
-                    "FROM pages p LEFT JOIN articles a ON a.id = p.article_id WHERE p.page_key = %s",
-                    (key,),
-                ).fetchone()
-                if row is not None:
+                if key in known:
+                    row = known[key]
                     return PageState(row[0], row[1], row[2] or 0, *row[3:])
             return None
 
