@@ -23,7 +23,7 @@ import re
 import struct
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +83,7 @@ def fill_cold(namespace: Namespace, layout: BandLayout, signer: Signer, cold: in
 
     store = PostgresArticleStore(POSTGRES_DSN, namespace.name, signer.scheme, layout=layout)
     rng = np.random.default_rng(5)
+    stored_at = (clock.now() - timedelta(days=5 * 365)).isoformat(timespec="seconds")  # long ago
     with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
         conn.execute(f"SET search_path TO {namespace.name}")
         conn.execute("ALTER TABLE bands DROP CONSTRAINT bands_pkey")
@@ -102,7 +103,7 @@ def fill_cold(namespace: Namespace, layout: BandLayout, signer: Signer, cold: in
                             "c.example",
                             "t",
                             500,
-                            "2020-01-01T00:00:00+00:00",
+                            stored_at,
                             f"{i:016x}",
                         )
                     )

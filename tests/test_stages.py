@@ -175,8 +175,8 @@ def test_a_story_published_or_stored_years_ago_is_matched_in_a_later_run(tmp_pat
     stories = load_stories()
     rng = random.Random(8)
     old = article("http://a.test/old", stories[0].paragraphs)
-    old["published"] = "2014-03-01"
     old["fetched_at"] = (clock.now() - timedelta(days=9 * 365)).isoformat(timespec="seconds")
+    old["published"] = old["fetched_at"][:10]
     asyncio.run(Stages(tmp_path).run([old, article("http://b.test/fresh", stories[1].paragraphs)]))
     stages = Stages(tmp_path, NEARDUP_HOT_SIGNATURES=1000)
     late = article("http://c.test/late", edits.add_dateline(list(stories[0].paragraphs), rng))
