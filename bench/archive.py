@@ -17,12 +17,14 @@ import argparse
 import sqlite3
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 
 from bench.articlebench import load_pages
 from bench.crawl import bench_newsroom, timed_crawl
+from crawler import clock
 from pipelines.core.dataset import ExportOptions, export
 from pipelines.core.signatures import Signer
 from pipelines.core.store import ARTICLE_COLUMNS, SQLiteArticleStore
@@ -39,12 +41,13 @@ def grow_store(source: Path, target: Path, rows: int) -> int:
     db.execute("ATTACH DATABASE ? AS crawl", (str(source),))
     stored = db.execute("SELECT count(*) FROM crawl.articles").fetchone()[0]
     columns = [c for c in ARTICLE_COLUMNS if c not in ("url", "published", "previous_id")]
+    first_day = (clock.now() - timedelta(days=90)).date().isoformat()  # 90 days of publication dates
     for copy in range(-(-rows // stored)):
         db.execute(
             f"INSERT INTO articles (url, published, {', '.join(columns)}) "
-            f"SELECT url || '#copy{copy}', date('2026-09-01', '+' || ((id + {copy}) % 90) || ' days'), "
+            f"SELECT url || '#copy{copy}', date(?, '+' || ((id + {copy}) % 90) || ' days'), "
             f"{', '.join(columns)} FROM crawl.articles LIMIT ?",
-            (rows - copy * stored,),
+            (first_day, rows - copy * stored),
         )
     db.commit()
     count = db.execute("SELECT count(*) FROM articles").fetchone()[0]
