@@ -114,6 +114,22 @@ def fill_store(data_dir: Path, size: int) -> None:
             )
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as a crawl leaves its store: checkpointed as it goes
     db.close()
+    # The cold index's filter, complete, as the crawls that stored these articles leave it.
+    stage = _stage(data_dir, settings)
+    stage._prepare()
+    stage._close_filter()
+    stage.store.close()
+
+
+def _stage(data_dir: Path, settings):
+    from pipelines.core.store import StoreConfig, open_store
+    from pipelines.neardup import FILTER_FILE, NearDuplicatePipeline, build_index, build_layout, build_signer
+
+    signer = build_signer(settings)
+    store = open_store(StoreConfig("sqlite", data_dir), signer.scheme, layout=build_layout(settings))
+    return NearDuplicatePipeline(
+        _Stats(), signer, build_index(settings), store, filter_path=data_dir / FILTER_FILE
+    )
 
 
 class _Stats:
@@ -149,8 +165,8 @@ def measure(data_dir: str) -> dict:
     from crawler.urls import page_keys
     from pipelines.core.index import IndexedCopy
     from pipelines.core.signatures import Signature, word_hashes
-    from pipelines.core.store import PageFetch, StoreConfig, open_store
-    from pipelines.neardup import NearDuplicatePipeline, build_index, build_layout, build_signer
+    from pipelines.core.store import PageFetch
+    from pipelines.neardup import build_signer
 
     settings = _settings()
     texts = list(load_bodies().values()) * 3
@@ -158,8 +174,8 @@ def measure(data_dir: str) -> dict:
     signer = build_signer(settings)
     baseline = _rss_mb()
     started = time.perf_counter()
-    store = open_store(StoreConfig("sqlite", data_dir), signer.scheme, layout=build_layout(settings))
-    stage = NearDuplicatePipeline(_Stats(), signer, build_index(settings), store)
+    stage = _stage(Path(data_dir), settings)
+    store = stage.store
     stage._prepare()
     startup = time.perf_counter() - started
     after_startup = _rss_mb()
@@ -177,11 +193,12 @@ def measure(data_dir: str) -> dict:
     for number, words in enumerate(hashes):
         url = f"https://new.example/{number}"
         now = clock.now_iso()
+        keys = page_keys(url)  # computed in the extraction worker, beside the word hashes
         t0 = time.perf_counter()
         signature = signer.sign_words(words)
         t1 = time.perf_counter()
         decision = stage._decide(
-            {"url": url, "request_url": url, "text_hash": str(number), "fetched_at": now}, signature
+            {"url": url, "page_keys": keys, "text_hash": str(number), "fetched_at": now}, signature
         )
         t2 = time.perf_counter()
         article = {
@@ -192,7 +209,7 @@ def measure(data_dir: str) -> dict:
             "fetched_at": now,
             **decision.fields,
         }
-        store.add(article, signature, PageFetch(page_keys(url), now))
+        store.add(article, signature, PageFetch(keys, now))
         t3 = time.perf_counter()
         stage._in_flight.pop(url, None)
         costs.append(t3 - t0)
@@ -200,6 +217,7 @@ def measure(data_dir: str) -> dict:
         decisions.append(t2 - t1)
         writes.append(t3 - t2)
     peak = _rss_mb("VmHWM")
+    stage._close_filter()
     store.close()
     return {
         "startup_s": startup,
@@ -218,8 +236,12 @@ def measure(data_dir: str) -> dict:
 
 
 def disk_bytes(data_dir: Path) -> tuple[int, int]:
-    """Bytes of the store's files, and of the band table alone (when SQLite can tell)."""
-    total = sum(path.stat().st_size for path in data_dir.glob("articles.sqlite3*"))
+    """Bytes of the store's files and the cold index's filter, and of the band table alone (when
+    SQLite can tell)."""
+    from pipelines.neardup import FILTER_FILE
+
+    files = [*data_dir.glob("articles.sqlite3*"), data_dir / FILTER_FILE]
+    total = sum(path.stat().st_size for path in files if path.exists())
     db = sqlite3.connect(data_dir / "articles.sqlite3")
     try:
         (bands,) = db.execute("SELECT SUM(pgsize) FROM dbstat WHERE name = 'bands'").fetchone()
@@ -253,6 +275,7 @@ def main() -> None:
             started = time.perf_counter()
             fill_store(data_dir, size)
             filled = time.perf_counter() - started
+            os.sync()  # a crawl starts on a store at rest, not one the disk is still writing out
             total, bands = disk_bytes(data_dir)
             result = subprocess.run(
                 [sys.executable, "-m", "bench.index", "--measure", str(data_dir)],

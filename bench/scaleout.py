@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import struct
 import tempfile
@@ -31,6 +32,7 @@ import numpy as np
 from bench.articlebench import load_bodies, load_pages
 from bench.crawl import bench_newsroom
 from crawler import clock
+from crawler.urls import page_keys
 from pipelines.core.index import BandLayout, IndexedCopy, MatchRule
 from pipelines.core.postgres import PostgresArticleStore
 from pipelines.core.redis_index import RedisSignatureIndex
@@ -122,6 +124,8 @@ def fill_cold(namespace: Namespace, layout: BandLayout, signer: Signer, cold: in
         conn.execute("ALTER TABLE bands ADD PRIMARY KEY (band, article_id)")
         conn.execute("SELECT setval(pg_get_serial_sequence('articles', 'id'), %s)", (cold + 1,))
         conn.execute("VACUUM ANALYZE")
+        conn.execute("CHECKPOINT")
+    os.sync()  # a crawl starts on a store at rest, not one the disk is still writing out
     return store
 
 
@@ -150,7 +154,8 @@ def redis_cost(hot: int, cold: int) -> dict[str, float]:
                         index._meta(copy),
                         b"",
                         0,
-                        *index._band_args(layout.keys(matrix[n : n + 1])[0]),
+                        -1,
+                        index._band_blob(layout.keys(matrix[n : n + 1])[0]),
                     ],
                     client=pipe,
                 )
@@ -164,7 +169,7 @@ def redis_cost(hot: int, cold: int) -> dict[str, float]:
         for number, text in enumerate(texts):
             hashes = word_hashes(text)
             url = f"https://new.example/{number}"
-            facts = {"url": url, "request_url": url, "text_hash": str(number), "fetched_at": clock.now_iso()}
+            facts = {"url": url, "page_keys": page_keys(url), "text_hash": str(number), "fetched_at": clock.now_iso()}
             t0 = time.perf_counter()
             signature = signer.sign_words(hashes)
             stage._decide(facts, signature)
@@ -231,7 +236,7 @@ def main() -> None:
     )
     verdict = "met" if cost["ms"] <= 2.0 else "NOT met"
     print(
-        f"  per item (signature + claim + hot and cold lookup + insert): median {cost['ms']:.3f} ms, "
+        f"  per item (signature + page state + hot and cold lookup + insert): median {cost['ms']:.3f} ms, "
         f"p99 {cost['p99_ms']:.3f} ms; target median <= 2 ms: {verdict}"
     )
     print(

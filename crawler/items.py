@@ -45,6 +45,7 @@ class ArticleItem(scrapy.Item):
     word_hashes = scrapy.Field()
     signature = scrapy.Field()
     request_url = scrapy.Field()
+    page_keys = scrapy.Field()  # the keys the page is known under (crawler.urls.page_keys)
     etag = scrapy.Field()
     last_modified = scrapy.Field()
     source = scrapy.Field()

@@ -107,7 +107,12 @@ class ExtractionPipeline:
         page = ItemAdapter(item)
         url = page["url"]
         result = await self._process(
-            page["body"], page["encoding"], url, page.get("declared_language"), self._options(page["site"])
+            page["body"],
+            page["encoding"],
+            url,
+            page.get("declared_language"),
+            self._options(page["site"]),
+            page.get("request_url"),
         )
         self.stats.inc_value(f"extract/{result.outcome}")
         for note in result.notes:
@@ -142,13 +147,16 @@ class ExtractionPipeline:
         url: str,
         language: str | None,
         options: ExtractOptions,
+        request_url: str | None = None,
         retry: bool = True,
     ) -> PageResult:
         pool = self._pool
         assert pool is not None, "open_spider() starts the pool"
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(pool, process_page, body, encoding, url, language, options)
+            return await loop.run_in_executor(
+                pool, process_page, body, encoding, url, language, options, request_url
+            )
         except BrokenProcessPool:
             # A worker died (out of memory, or a crash inside lxml) and took every page queued in
             # the pool with it: start one new pool, and give each of those pages one more try.
@@ -158,7 +166,7 @@ class ExtractionPipeline:
                 pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._start_pool()
             if retry:
-                return await self._process(body, encoding, url, language, options, retry=False)
+                return await self._process(body, encoding, url, language, options, request_url, retry=False)
             self.stats.inc_value("extract/failed")
             raise ExtractionFailed(f"extraction worker crashed twice on {url}") from None
         except Exception as exc:  # lxml and trafilatura raise many kinds on broken markup

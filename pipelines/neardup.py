@@ -17,9 +17,9 @@ import hashlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,12 +36,24 @@ from crawler.items import ArticleItem
 from crawler.urls import page_keys
 from pipelines import require_asyncio
 from pipelines.boilerplate import article_recleaned
-from pipelines.core.index import BandLayout, Candidate, IndexedCopy, MatchRule, SignatureIndex, estimates
+from pipelines.core.bandfilter import BandFilter
+from pipelines.core.index import (
+    ALONE,
+    BandLayout,
+    Candidate,
+    IndexedCopy,
+    MatchRule,
+    SignatureIndex,
+    estimates,
+)
 from pipelines.core.redis_index import RedisSignatureIndex
 from pipelines.core.signatures import Signature, Signer
-from pipelines.core.store import ArticleStore, StoreConfig, StoreError, open_store
+from pipelines.core.store import ArticleStore, PageState, StoreConfig, StoreError, open_store
 
 logger = logging.getLogger(__name__)
+
+# The cold index's Bloom filter, under DATA_DIR.
+FILTER_FILE = "cold-index.filter"
 
 
 class LaterCopy(DropItem):
@@ -112,6 +124,7 @@ class NearDuplicatePipeline:
         drop_duplicates: bool = False,
         revisit_seconds: float = 86400.0,
         forget_after_days: float = 0.0,
+        filter_path: Path | None = None,
     ) -> None:
         if forget_after_days < 0:
             raise ValueError("NEARDUP_FORGET_AFTER_DAYS must be 0 (never forget) or more")
@@ -121,6 +134,10 @@ class NearDuplicatePipeline:
         self.signer = signer
         self.index = index
         self.store = store
+        # The cold index's Bloom filter (pipelines.core.bandfilter), for a hot index of this
+        # process's own: with a shared one, other workers' articles leave it unseen.
+        self.filter_path = filter_path if isinstance(index, SignatureIndex) else None
+        self.filter: BandFilter | None = None
         self.drop_duplicates = drop_duplicates
         self._decisions = asyncio.Lock()
         # Exact shingle sets of articles indexed but maybe not yet written by the storage stage.
@@ -155,6 +172,7 @@ class NearDuplicatePipeline:
                 settings.getbool("NEARDUP_DROP_DUPLICATES"),
                 settings.getfloat("INCREMENTAL_REVISIT_HOURS") * 3600,
                 settings.getfloat("NEARDUP_FORGET_AFTER_DAYS"),
+                Path(settings.get("DATA_DIR")) / FILTER_FILE,
             )
         except ValueError as exc:
             store.close()
@@ -182,9 +200,47 @@ class NearDuplicatePipeline:
             self._check_clock(last)
 
     def _prepare(self) -> str | None:
-        if isinstance(self.index, RedisSignatureIndex):
-            self.index.mark_loaded()
+        self.index.mark_loaded()
+        if self.filter_path is not None:
+            self._open_filter(self.filter_path)
         return self.store.last_fetched_at()
+
+    def _open_filter(self, path: Path) -> None:
+        """Open the cold index's filter and add the articles it lacks: all of them for a new
+        filter, the last run's after a crash."""
+        layout = self.index.layout
+        try:
+            band_filter = BandFilter(path, self.store.identity(), layout.name)
+        except OSError as exc:
+            raise StoreError(f"cannot open the band filter {path}: {exc}; set DATA_DIR to a writable directory") from exc
+        last = self.store.last_article_id()
+        if band_filter.through < last:
+            added = 0
+            for ids, matrix in self.store.signatures_after(band_filter.through):
+                band_filter.add(layout.keys(matrix.astype(np.uint32)))
+                added += len(ids)
+                if added % 200_000 < len(ids):
+                    logger.info("band filter: %d of the stored signatures added", added)
+            band_filter.save(last)
+            if added > 10_000:
+                logger.warning("the band filter %s was brought up to date: %d signatures added", path, added)
+        self.index.on_evict = lambda matrix: band_filter.add(layout.keys(matrix))  # type: ignore[union-attr]
+        self.filter = band_filter
+
+    def _close_filter(self) -> None:
+        """Every article stored in this run is in the hot index or was evicted into the filter:
+        with the hot ones added, the filter holds every stored article."""
+        band_filter = self.filter
+        if band_filter is None:
+            return
+        self.filter = None
+        try:
+            matrix = self.index.signature_matrix()  # type: ignore[union-attr]
+            if len(matrix):
+                band_filter.add(self.index.layout.keys(matrix))
+            band_filter.save(self.store.last_article_id())
+        except (OSError, StoreError) as exc:  # the next run catches up from the stored signatures
+            logger.error("could not save the band filter %s: %s", self.filter_path, exc)
 
     def _check_clock(self, last_fetch: str) -> None:
         # A clock behind the store makes stored pages look fetched in the future: they would not
@@ -216,6 +272,7 @@ class NearDuplicatePipeline:
 
     async def close_spider(self) -> None:
         self._thread.shutdown(wait=True)
+        self._close_filter()
         self.store.close()
 
     async def process_item(self, item: Any) -> Any:
@@ -228,7 +285,8 @@ class NearDuplicatePipeline:
         else:
             signature = self.signer.sign(article["text"])
         article["text_hash"] = xxhash.xxh64_hexdigest(article["text"].encode("utf-8"))
-        facts = {name: article.get(name) for name in ("url", "request_url", "text_hash", "fetched_at")}
+        facts = {name: article.get(name) for name in ("url", "text_hash", "fetched_at")}
+        facts["page_keys"] = article.get("page_keys") or page_keys(article["url"], article.get("request_url"))
         async with self._decisions:  # FIFO: decisions in arrival order
             decision = await self._in_thread(self._decide, facts, signature)
         if decision.unchanged:
@@ -241,9 +299,7 @@ class NearDuplicatePipeline:
         return item
 
     def _decide(self, facts: dict[str, Any], signature: Signature) -> Decision:
-        claim = self.index.claim() if isinstance(self.index, RedisSignatureIndex) else nullcontext()
-        with claim:
-            decision = self._decide_claimed(facts, signature)
+        decision = self._decide_once(facts, signature)
         self._count_index_events()
         return decision
 
@@ -251,7 +307,7 @@ class NearDuplicatePipeline:
         if self.index.evicted > self._evicted:
             self.stats.inc_value("neardup/hot_evicted", self.index.evicted - self._evicted)
             self._evicted = self.index.evicted
-        if isinstance(self.index, RedisSignatureIndex) and self.index.lost:
+        if self.index.lost:
             self.stats.inc_value("neardup/hot_index_lost", self.index.lost)
             logger.warning(
                 "the shared hot index was empty (Redis restarted?): matching goes on against the "
@@ -259,9 +315,45 @@ class NearDuplicatePipeline:
             )
             self.index.lost = 0
 
-    def _decide_claimed(self, facts: dict[str, Any], signature: Signature) -> Decision:
+    def _stored(
+        self, page_keys: list[str], keys: np.ndarray, signature: Signature
+    ) -> tuple[PageState | None, list[Candidate]]:
+        """The page's stored state, and the stored copies sharing a band with *signature*
+        (oldest first) from the cold index: one round trip to a store across the network."""
+        if signature.shingle_count == 0:
+            keys = keys[:0]
+        elif self.filter is not None:  # only keys a copy outside the hot index may have
+            keys = keys[self.filter.may_contain(keys)]
+        since = (clock.now() - self.forget_after).isoformat(timespec="seconds") if self.forget_after else None
+        try:
+            state, stored = self.store.page_and_candidates(page_keys, keys, since)
+        except StoreError as exc:
+            if not len(keys):
+                raise
+            # The article is still decided (against the hot index) and stored, but this run's
+            # clusters may miss copies: it is counted, and the run exits with an error.
+            if not self.stats.get_value("neardup/cold_lookup_failed"):
+                logger.error("%s", exc)
+            self.stats.inc_value("neardup/cold_lookup_failed")
+            self.stats.set_value("run/failed", True)
+            return self.store.page(page_keys), []
+        if stored is None:
+            return state, []
+        self.stats.inc_value("neardup/candidates_stored", len(stored.urls))
+        similarity, containment = estimates(stored.matrix, stored.shingle_counts, signature)
+        return state, [
+            Candidate(
+                IndexedCopy(url, cluster, first, Signature(stored.matrix[row], int(stored.shingle_counts[row]))),
+                float(similarity[row]),
+                float(containment[row]),
+            )
+            for row, (url, cluster, first) in enumerate(zip(stored.urls, stored.cluster_ids, stored.first_urls))
+        ]
+
+    def _decide_once(self, facts: dict[str, Any], signature: Signature) -> Decision:
         url = facts["url"]
-        state = self.store.page(page_keys(url, facts.get("request_url")))
+        keys = self.index.layout.keys(signature.hashvalues[np.newaxis, :])[0]
+        state, cold = self._stored(facts["page_keys"], keys, signature)
         previous = state if state is not None and state.article_id is not None else None
         if previous is not None and previous.text_hash == facts["text_hash"]:
             self.stats.inc_value("neardup/unchanged")
@@ -282,86 +374,64 @@ class NearDuplicatePipeline:
                 "version": previous.version + 1,
                 "previous_id": previous.article_id,
             }
-            first_url = previous.duplicate_of or previous.url
             self.index.remove(previous.url)  # type: ignore[arg-type]
-        elif url in self.index:
-            # The same page reached twice in this run (say, once through a redirect): the storage
-            # stage records this fetch's URLs for the page and stores nothing.
-            self.stats.inc_value("neardup/already_stored")
-            return Decision({}, unchanged=True)
+            self.index.insert(
+                IndexedCopy(url, previous.cluster_id, previous.duplicate_of or previous.url, signature),  # type: ignore[arg-type]
+                signature.shingles,
+            )
         else:
-            match = self._best_match(signature)
-            if match is None:
-                self.stats.inc_value("neardup/first_copies")
-                fields = {
-                    "cluster_id": new_cluster_id(url),
-                    "duplicate_of": None,
-                    "similarity": None,
-                    "version": 1,
-                }
-                first_url = url
-            else:
-                self.stats.inc_value("neardup/duplicates")
-                copy, similarity = match
-                first_url = copy.first_url
-                fields = {
-                    "cluster_id": copy.cluster_id,
-                    "duplicate_of": first_url,
-                    "similarity": round(similarity, 4),
-                    "version": 1,
-                }
-                logger.debug("%s repeats %s (similarity %.2f)", url, copy.url, similarity)
-                if self.drop_duplicates:
+            # Decided on the stored copies, then added to the hot index only if no copy there
+            # shares a band with it: one round trip to a shared index for most articles. Otherwise
+            # the decision is taken again with the hot copies, and added unless another process
+            # added a copy sharing a band in the meantime (then again, with that one too).
+            candidates = cold
+            seen = ALONE
+            while True:
+                fields, first_url = self._story_of(url, signature, candidates)
+                if self.drop_duplicates and fields["duplicate_of"]:
+                    self.stats.inc_value("neardup/duplicates")
                     return Decision(fields, drop=f"later copy of {first_url}: {url}")
-        copy = IndexedCopy(url, fields["cluster_id"], first_url, signature)
-        if isinstance(self.index, RedisSignatureIndex):
-            self.index.add(copy, signature.shingles)
-        else:
-            self.index.add(copy)
+                copy = IndexedCopy(url, fields["cluster_id"], first_url, signature)
+                view = self.index.insert(copy, signature.shingles, seen)
+                if view is None:
+                    break
+                if view.has_url:
+                    # The same page reached twice in this run (say, once through a redirect): the
+                    # storage stage records this fetch's URLs for the page and stores nothing.
+                    self.stats.inc_value("neardup/already_stored")
+                    return Decision({}, unchanged=True)
+                if seen is not ALONE:
+                    self.stats.inc_value("neardup/decisions_retaken")
+                known = {c.copy.url for c in candidates}
+                candidates = candidates + [c for c in view.candidates if c.copy.url not in known]
+                seen = view
+            self.stats.inc_value("neardup/duplicates" if fields["duplicate_of"] else "neardup/first_copies")
         self._in_flight[url] = signature.shingles  # type: ignore[assignment]
         return Decision(fields)
 
-    def _candidates(self, signature: Signature) -> list[Candidate]:
-        """Candidates from the cold index (stored copies, oldest first), then those only the hot
-        index holds (added this run or by another worker, not yet stored)."""
-        if signature.shingle_count == 0:
-            return []
-        keys = self.index.layout.keys(signature.hashvalues[np.newaxis, :])[0]
-        since = (clock.now() - self.forget_after).isoformat(timespec="seconds") if self.forget_after else None
-        try:
-            stored = self.store.candidates(keys, since)
-        except StoreError as exc:
-            # The article is still decided (against the hot index) and stored, but this run's
-            # clusters may miss copies: it is counted, and the run exits with an error.
-            if not self.stats.get_value("neardup/cold_lookup_failed"):
-                logger.error("%s", exc)
-            self.stats.inc_value("neardup/cold_lookup_failed")
-            self.stats.set_value("run/failed", True)
-            return self.index.candidates(signature, keys)
-        similarity, containment = estimates(stored.matrix, stored.shingle_counts, signature)
-        found = [
-            Candidate(
-                IndexedCopy(
-                    url, cluster, first, Signature(stored.matrix[row], int(stored.shingle_counts[row]))
-                ),
-                float(similarity[row]),
-                float(containment[row]),
-            )
-            for row, (url, cluster, first) in enumerate(
-                zip(stored.urls, stored.cluster_ids, stored.first_urls)
-            )
-        ]
-        seen = set(stored.urls)
-        found += [c for c in self.index.candidates(signature, keys) if c.copy.url not in seen]
-        self.stats.inc_value("neardup/candidates_stored", len(stored.urls))
-        return found
+    def _story_of(
+        self, url: str, signature: Signature, candidates: list[Candidate]
+    ) -> tuple[dict[str, Any], str]:
+        """The fields of a new page's story, and the URL of its first copy."""
+        match = self._best_match(signature, candidates)
+        if match is None:
+            return {"cluster_id": new_cluster_id(url), "duplicate_of": None, "similarity": None, "version": 1}, url
+        copy, similarity = match
+        logger.debug("%s repeats %s (similarity %.2f)", url, copy.url, similarity)
+        fields = {
+            "cluster_id": copy.cluster_id,
+            "duplicate_of": copy.first_url,
+            "similarity": round(similarity, 4),
+            "version": 1,
+        }
+        return fields, copy.first_url
 
-    def _best_match(self, signature: Signature) -> tuple[IndexedCopy, float] | None:
+    def _best_match(self, signature: Signature, candidates: list[Candidate]) -> tuple[IndexedCopy, float] | None:
         """The most similar confirmed copy; ties go to the copy stored first."""
         confirmed: list[tuple[float, IndexedCopy]] = []
         unsure: list[Candidate] = []
         rule = self.index.rule
-        for candidate in self._candidates(signature):
+        for candidate in candidates:
             verdict = rule.judge_estimate(candidate, signature)
             if verdict is None:
                 unsure.append(candidate)
@@ -388,7 +458,7 @@ class NearDuplicatePipeline:
         then the article store."""
         found = {url: self._in_flight[url] for url in urls if url in self._in_flight}
         missing = [url for url in urls if url not in found]
-        if missing and isinstance(self.index, RedisSignatureIndex):
+        if missing:
             found.update(self.index.recent_shingles(missing))
             missing = [url for url in urls if url not in found]
         if missing:
@@ -401,7 +471,13 @@ class NearDuplicatePipeline:
 
     def article_recleaned(self, url: str, text: str, **kwargs: Any) -> None:
         # Later copies are compared with the clean text of a page stored before its site was learned.
-        self._thread.submit(self.index.update_signature, url, self.signer.sign(text))
+        signature = self.signer.sign(text)
+        self._thread.submit(self._recleaned, url, signature)
+
+    def _recleaned(self, url: str, signature: Signature) -> None:
+        self.index.update_signature(url, signature)
+        if self.filter is not None:  # the page may have left the hot index: its new keys are cold
+            self.filter.add(self.index.layout.keys(signature.hashvalues[np.newaxis, :]))
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         # A later stage failed to store the article: forget it, so the index keeps matching the store.

@@ -87,7 +87,7 @@ class StoragePipeline:
         if location is not None:
             article.update(warc_file=location.file, warc_offset=location.offset)
         fetch = PageFetch(
-            page_keys(article["url"], article.get("request_url")),
+            article.get("page_keys") or page_keys(article["url"], article.get("request_url")),
             article["fetched_at"],
             article.get("etag"),
             article.get("last_modified"),

@@ -21,6 +21,7 @@ from trafilatura.metadata import extract_author, extract_metadata
 from trafilatura.utils import load_html
 
 from crawler.pages import json_ld_objects, judge_article
+from crawler.urls import page_keys
 
 from .signatures import word_hashes
 from .text import join_paragraphs, normalize_text, paragraphs, words
@@ -106,13 +107,19 @@ def parse_html(html: str) -> tuple[HtmlElement | None, int]:
 
 
 def process_page(
-    body: bytes, encoding: str, url: str, declared_language: str | None, options: ExtractOptions
+    body: bytes,
+    encoding: str,
+    url: str,
+    declared_language: str | None,
+    options: ExtractOptions,
+    request_url: str | None = None,
 ) -> PageResult:
     """Decode, parse once, judge whether the page is an article, and extract it if so.
 
     Runs in an extraction worker: decoding, parsing and judging cost as much CPU again as the
     extraction of a small page, so none of it stays in the crawling process. The fields include
-    `word_hashes`, one array per paragraph of `text`, for the near-duplicate signature.
+    `word_hashes`, one array per paragraph of `text`, for the near-duplicate signature, and
+    `page_keys`, the keys the page is known under in the store (see crawler.urls.page_keys).
     """
     html, corrected = decode_body(body, encoding)
     tree, repairs = parse_html(html)
@@ -128,6 +135,7 @@ def process_page(
     if fields is None:
         return PageResult("no_text", reasons=verdict.reasons, notes=notes)
     fields["word_hashes"] = [word_hashes(part) for part in paragraphs(fields["text"])]
+    fields["page_keys"] = page_keys(url, request_url)
     return PageResult("article", fields, verdict.reasons, notes)
 
 

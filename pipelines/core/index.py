@@ -11,6 +11,7 @@ NEARDUP_CONTAINMENT_MIN_SHINGLES, NEARDUP_HOT_SIGNATURES.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,6 +108,22 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class HotView:
+    """What a hot index held when a decision looked: the candidates, whether it held the page's
+    URL, and the number of the copy it added last (-1 when additions cannot race, in one process),
+    so that an insert can tell whether another process added a copy since."""
+
+    candidates: list[Candidate]
+    has_url: bool
+    last_added: int = -1
+
+
+# What an insert that has looked at nothing "saw": the copy is added only if no copy in the hot
+# index shares a band with it (see SignatureIndex.insert).
+ALONE = HotView([], False, 0)
+
+
+@dataclass(frozen=True)
 class MatchRule:
     """When two texts are the same story.
 
@@ -173,6 +190,9 @@ class SignatureIndex:
     in a uint32 matrix, its URL and cluster in lists.
     """
 
+    shared = False  # in this process's memory, written by it alone
+    lost = 0  # times it was found emptied under the process: never
+
     def __init__(
         self, layout: BandLayout = BandLayout(), rule: MatchRule = MatchRule(), capacity: int = 20_000
     ) -> None:
@@ -185,6 +205,8 @@ class SignatureIndex:
         self.rule = rule
         self.capacity = capacity
         self.evicted = 0  # copies that left because the index was full
+        # Told the signatures (a matrix, one row each) of copies that left because it was full.
+        self.on_evict: Callable[[np.ndarray], None] | None = None
         self._ids: dict[str, int] = {}
         # Parallel columns, one row per indexed copy in the order added; a removed copy's url becomes None.
         self._urls: list[str | None] = []
@@ -194,6 +216,7 @@ class SignatureIndex:
         self._counts = np.zeros(1024, dtype=np.int64)
         self._oldest = 0  # no live copy sits before this position
         self._entries = np.empty(0, dtype=np.uint64)  # sorted band entries, see _BAND_BITS
+        self._index_entries()
         # Keys added since the last merge: a dict, so a query looks each of its bands up directly.
         self._pending: dict[int, list[int]] = {}
         self._pending_docs = 0
@@ -204,6 +227,10 @@ class SignatureIndex:
 
     def __contains__(self, url: str) -> bool:
         return url in self._ids
+
+    def signature_matrix(self) -> np.ndarray:
+        """The signatures of every copy held, one row each."""
+        return self._matrix[sorted(self._ids.values())]
 
     def get(self, url: str) -> IndexedCopy | None:
         position = self._ids.get(url)
@@ -251,12 +278,16 @@ class SignatureIndex:
         self._evict_over_capacity()
 
     def _evict_over_capacity(self) -> None:
+        evicted = []
         while len(self._ids) > self.capacity:
             url = self._urls[self._oldest]
             self._oldest += 1
             if url is not None:
+                evicted.append(self._matrix[self._ids[url]].copy())  # a removal may renumber
                 self.remove(url)
                 self.evicted += 1
+        if evicted and self.on_evict is not None:
+            self.on_evict(np.stack(evicted))
 
     def remove(self, url: str) -> None:
         position = self._ids.pop(url, None)
@@ -275,7 +306,34 @@ class SignatureIndex:
             self.remove(url)
             self.add(IndexedCopy(copy.url, copy.cluster_id, copy.first_url, signature))
 
+    def insert(
+        self, copy: IndexedCopy, shingles: np.ndarray | None = None, seen: HotView | None = None
+    ) -> HotView | None:
+        """Index *copy* and return None, unless *seen* is ALONE and a copy held shares a band with
+        it, or its URL is held: then add nothing and return the view of them (see the shared
+        index's insert). In one process nothing is added between a view and this insert, so a
+        view it returned is never out of date."""
+        if seen is ALONE:
+            view = self.lookup(copy.signature, None, copy.url)
+            if view.has_url or view.candidates:
+                return view
+        elif copy.url in self._ids:
+            return HotView([], True)
+        self.add(copy)
+        return None
+
+    def recent_shingles(self, urls: list[str]) -> dict[str, np.ndarray]:
+        """Exact shingle sets are kept by the stage itself in one process."""
+        return {}
+
+    def mark_loaded(self) -> None:
+        """Nothing to mark: an index in memory cannot be lost without its process."""
+
     # --- looking up ---------------------------------------------------------------------------
+
+    def lookup(self, signature: Signature, keys: np.ndarray | None = None, url: str = "") -> HotView:
+        """The copies sharing a band with *signature*, and whether *url* is held."""
+        return HotView(self.candidates(signature, keys), url in self._ids)
 
     def candidates(self, signature: Signature, keys: np.ndarray | None = None) -> list[Candidate]:
         """Indexed copies sharing a band with *signature* (whose band *keys* may be given), oldest
@@ -284,14 +342,15 @@ class SignatureIndex:
             return []
         if keys is None:
             keys = self.layout.keys(signature.hashvalues[np.newaxis, :])[0]
-        found = [self._lookup_sorted(keys)]
+        # A handful of copies at most: Python sets beat numpy's fixed costs at this size.
+        found = set(self._lookup_sorted(keys).tolist())
         if self._pending:
-            pending = [i for key in keys.tolist() for i in self._pending.get(key, ())]
-            found.append(np.array(pending, dtype=np.int64))
-        ids = np.unique(np.concatenate(found))
-        ids = np.array([i for i in ids.tolist() if self._urls[i] is not None], dtype=np.int64)
-        if len(ids) == 0:
+            for key in keys.tolist():
+                found.update(self._pending.get(key, ()))
+        live = sorted(i for i in found if self._urls[i] is not None)
+        if not live:
             return []
+        ids = np.array(live, dtype=np.int64)
         similarity, containment = estimates(self._matrix[ids], self._counts[ids], signature)
         return [
             Candidate(self._copy(i), float(s), float(c))
@@ -301,24 +360,33 @@ class SignatureIndex:
     # --- band entries -------------------------------------------------------------------------
 
     def _lookup_sorted(self, keys: np.ndarray) -> np.ndarray:
+        """The copies whose band entries hold one of *keys*.
+
+        A binary search over the whole sorted array misses the CPU cache at nearly every step
+        (the array is megabytes). The directory, small enough to stay cached, says where the
+        entries of each key prefix start, so a key costs one gather of its prefix's few entries.
+        """
         if len(self._entries) == 0:
             return np.empty(0, dtype=np.int64)
-        # One binary search per key (keys rise with their band number, so each search starts
-        # near the last), then a walk over the few entries that share the key.
-        positions = np.searchsorted(self._entries, keys << np.uint64(_ID_BITS), side="left")
-        wanted = keys
-        size = len(self._entries)
-        found_ids: list[np.ndarray] = []
-        while len(positions):
-            inside = positions < size
-            positions, wanted = positions[inside], wanted[inside]
-            match = (self._entries[positions] >> np.uint64(_ID_BITS)) == wanted
-            positions, wanted = positions[match], wanted[match]
-            found_ids.append(self._entries[positions] & _ID_MASK)
-            positions = positions + 1
-        if not found_ids:
+        prefixes = (keys >> self._prefix_shift).astype(np.int64)
+        starts = self._directory[prefixes]
+        ends = self._directory[prefixes + 1]
+        width = int((ends - starts).max())
+        if width == 0:
             return np.empty(0, dtype=np.int64)
-        return np.concatenate(found_ids).astype(np.int64)
+        positions = starts[:, np.newaxis] + np.arange(width)
+        inside = positions < ends[:, np.newaxis]
+        entries = self._entries[np.minimum(positions, len(self._entries) - 1)]
+        match = inside & ((entries >> np.uint64(_ID_BITS)) == keys[:, np.newaxis])
+        return (entries[match] & _ID_MASK).astype(np.int64)
+
+    def _index_entries(self) -> None:
+        """Rebuild the prefix directory of the sorted entries (after a merge): about 16 entries
+        per prefix, whatever the index holds."""
+        prefix_bits = int(np.clip(np.ceil(np.log2(max(1, len(self._entries)) / 16)), 4, 24))
+        self._prefix_shift = np.uint64(_BAND_BITS + 32 - prefix_bits)
+        prefixes = self._entries >> np.uint64(_ID_BITS) >> self._prefix_shift
+        self._directory = np.searchsorted(prefixes, np.arange((1 << prefix_bits) + 1, dtype=np.uint64))
 
     def _band_entries(self, matrix: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """The band entries of many copies, computed slice by slice to keep the peak memory low."""
@@ -348,6 +416,7 @@ class SignatureIndex:
             self._entries = entries
         else:
             self._entries = np.insert(self._entries, np.searchsorted(self._entries, entries), entries)
+        self._index_entries()
 
     def _compact(self) -> None:
         """Drop removed copies: renumber the live ones, in the order added, and rebuild the bands."""
@@ -356,6 +425,7 @@ class SignatureIndex:
         self._ids, self._urls, self._clusters, self._firsts = {}, [], [], []
         self._oldest = 0
         self._entries = np.empty(0, dtype=np.uint64)
+        self._index_entries()
         self._pending, self._pending_docs, self._removed = {}, 0, 0
         self.add_many(copies)
 

@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -69,7 +70,7 @@ SCHEMA = """
         UNIQUE (url, version)
     );
     CREATE INDEX IF NOT EXISTS articles_cluster ON articles (cluster_id);
-    CREATE INDEX IF NOT EXISTS articles_site ON articles (site);
+    DROP INDEX IF EXISTS articles_site;
     CREATE TABLE IF NOT EXISTS signatures (
         article_id BIGINT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
         minhash BYTEA NOT NULL,
@@ -77,7 +78,7 @@ SCHEMA = """
         shingles BYTEA NOT NULL,
         window_day INTEGER NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS signatures_window ON signatures (window_day);
+    DROP INDEX IF EXISTS signatures_window;
     CREATE TABLE IF NOT EXISTS bands (
         band BIGINT NOT NULL,
         article_id BIGINT NOT NULL,
@@ -213,8 +214,7 @@ class PostgresArticleStore(ArticleStore):
             )
 
     @staticmethod
-    def _signature_slices(conn: psycopg.Connection) -> Iterator[tuple[list[int], np.ndarray]]:
-        after = 0
+    def _signature_slices(conn: psycopg.Connection, after: int = 0) -> Iterator[tuple[list[int], np.ndarray]]:
         while rows := conn.execute(
             "SELECT article_id, minhash FROM signatures WHERE article_id > %s ORDER BY article_id LIMIT %s",
             (after, REBUILD_SLICE),
@@ -309,23 +309,56 @@ class PostgresArticleStore(ArticleStore):
                 (key, article_id, page.etag, page.last_modified, page.fetched_at, page.payload_digest),
             )
 
-    def page(self, keys: list[str]) -> PageState | None:
-        def read(conn: psycopg.Connection) -> PageState | None:
-            # One round trip for all the keys; the first key known wins, as the keys are ordered.
-            rows = conn.execute(
-                "SELECT p.page_key, p.article_id, a.url, a.version, a.text_hash, a.cluster_id, a.duplicate_of, "
-                "a.similarity, p.etag, p.last_modified, p.fetched_at, p.payload_digest "
-                "FROM pages p LEFT JOIN articles a ON a.id = p.article_id WHERE p.page_key = ANY(%s)",
-                (keys,),
-            ).fetchall()
-            known = {row[0]: row[1:] for row in rows}
-            for key in keys:
-                if key in known:
-                    row = known[key]
-                    return PageState(row[0], row[1], row[2] or 0, *row[3:])
-            return None
+    _PAGE_QUERY = (
+        "SELECT p.page_key, p.article_id, a.url, a.version, a.text_hash, a.cluster_id, a.duplicate_of, "
+        "a.similarity, p.etag, p.last_modified, p.fetched_at, p.payload_digest "
+        "FROM pages p LEFT JOIN articles a ON a.id = p.article_id WHERE p.page_key = ANY(%s)"
+    )
+    _CANDIDATES_QUERY = (
+        "SELECT a.id, a.url, a.cluster_id, a.duplicate_of, s.minhash, s.shingle_count "
+        "FROM articles a JOIN signatures s ON s.article_id = a.id "
+        "WHERE a.id IN (SELECT article_id FROM bands WHERE band = ANY(%s)) AND a.current"
+    )
 
-        return self._db.run(read)
+    @staticmethod
+    def _page_state(keys: list[str], rows: list[tuple]) -> PageState | None:
+        # The first key known wins, as the keys are ordered.
+        known = {row[0]: row[1:] for row in rows}
+        for key in keys:
+            if key in known:
+                row = known[key]
+                return PageState(row[0], row[1], row[2] or 0, *row[3:])
+        return None
+
+    def _candidates_query(self, keys: np.ndarray, stored_since: str | None) -> tuple[str, list[Any]]:
+        query = self._CANDIDATES_QUERY
+        params: list[Any] = [np.asarray(keys).ravel().astype(np.int64).tolist()]
+        if stored_since is not None:
+            query += " AND a.fetched_at >= %s"
+            params.append(stored_since)
+        return query + " ORDER BY a.id", params
+
+    def page(self, keys: list[str]) -> PageState | None:
+        rows = self._db.run(lambda conn: conn.execute(self._PAGE_QUERY, (keys,)).fetchall())
+        return self._page_state(keys, rows)
+
+    def page_and_candidates(
+        self, page_keys: list[str], band_keys: np.ndarray, stored_since: str | None = None
+    ) -> tuple[PageState | None, IndexRows | None]:
+        """page() and candidates() in one round trip."""
+        layout = self.layout
+        assert layout is not None, "the store was opened without a band layout"
+        query, params = self._candidates_query(band_keys, stored_since)
+
+        def read(conn: psycopg.Connection) -> tuple[list[tuple], list[tuple] | None]:
+            with conn.pipeline():
+                pages = conn.execute(self._PAGE_QUERY, (page_keys,))
+                found = conn.execute(query, params) if len(band_keys) else None
+            return pages.fetchall(), found.fetchall() if found is not None else None
+
+        pages, rows = self._db.run(read)
+        state = self._page_state(page_keys, pages)
+        return state, IndexRows.from_rows(rows, layout.num_perm) if rows is not None else None
 
     def touch_page(self, page: PageFetch) -> None:
         def write(conn: psycopg.Connection) -> None:
@@ -371,17 +404,41 @@ class PostgresArticleStore(ArticleStore):
     def candidates(self, keys: np.ndarray, stored_since: str | None = None) -> IndexRows:
         layout = self.layout
         assert layout is not None, "the store was opened without a band layout"
-        query = (
-            "SELECT a.id, a.url, a.cluster_id, a.duplicate_of, s.minhash, s.shingle_count "
-            "FROM articles a JOIN signatures s ON s.article_id = a.id "
-            "WHERE a.id IN (SELECT article_id FROM bands WHERE band = ANY(%s)) AND a.current"
-        )
-        params: list[Any] = [np.asarray(keys).ravel().astype(np.int64).tolist()]
-        if stored_since is not None:
-            query += " AND a.fetched_at >= %s"
-            params.append(stored_since)
-        rows = self._db.run(lambda conn: conn.execute(query + " ORDER BY a.id", params).fetchall())
+        query, params = self._candidates_query(keys, stored_since)
+        rows = self._db.run(lambda conn: conn.execute(query, params).fetchall())
         return IndexRows.from_rows(rows, layout.num_perm)
+
+    def identity(self) -> str:
+        def read(conn: psycopg.Connection) -> str:
+            conn.execute(
+                "INSERT INTO settings (name, value) VALUES ('store_id', %s) ON CONFLICT (name) DO NOTHING",
+                (uuid.uuid4().hex,),
+            )
+            return str(conn.execute("SELECT value FROM settings WHERE name = 'store_id'").fetchone()[0])
+
+        return self._db.run(read)
+
+    def last_article_id(self) -> int:
+        return int(
+            self._db.run(lambda conn: conn.execute("SELECT COALESCE(MAX(id), 0) FROM articles").fetchone()[0])
+        )
+
+    def signatures_after(self, after: int) -> Iterator[tuple[list[int], np.ndarray]]:
+        while True:
+            rows = self._db.run(
+                lambda conn, after=after: conn.execute(
+                    "SELECT article_id, minhash FROM signatures WHERE article_id > %s "
+                    "ORDER BY article_id LIMIT %s",
+                    (after, REBUILD_SLICE),
+                ).fetchall()
+            )
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield (
+                [r[0] for r in rows],
+                np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype="<u4").reshape(len(rows), -1),
+            )
 
     def last_fetched_at(self) -> str | None:
         row = self._db.run(

@@ -19,8 +19,9 @@ layout takes 27 KB: a set and a list entry per band and document):
     <prefix>layout        the bucket count, fixed when the index is first used
 
 Looking up, adding and removing are each one Lua script, so one round trip. Decisions across
-processes are serialised by a Redis lock (`claim`): two workers handling two copies of one new
-story cannot both make theirs the first copy.
+processes are serialised without a lock: an insert adds its copy only if no copy sharing a band
+with it was added since the decision looked (`insert`), so two workers handling two copies of one
+new story cannot both make theirs the first copy.
 
 Settings: NEARDUP_BACKEND = "redis", NEARDUP_REDIS_URL, NEARDUP_REDIS_PREFIX, NEARDUP_HOT_SIGNATURES.
 """
@@ -37,7 +38,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from .index import BandLayout, Candidate, IndexedCopy, MatchRule, estimates
+from .index import BandLayout, Candidate, HotView, IndexedCopy, MatchRule, estimates
 from .signatures import Signature, shingles_from_bytes
 
 logger = logging.getLogger(__name__)
@@ -49,72 +50,119 @@ _ENTRIES_PER_BUCKET = 64
 # Evicting costs a round trip per batch, so the index may run this far over its capacity.
 _EVICT_BATCH = 256
 
-# ARGV: prefix, URL, meta, shingles ("" for none), shingles TTL, then per band: bucket, band key.
-# Returns the number of copies held, or -1 when the URL was already there.
-_INSERT = """
-local p = ARGV[1]
-if redis.call('HEXISTS', p .. 'urls', ARGV[2]) == 1 then return -1 end
-local number = redis.call('INCR', p .. 'seq')
-local packed = struct.pack('<I4', number)
-redis.call('HSET', p .. 'urls', ARGV[2], number)
-redis.call('SET', p .. 'd:' .. number, packed .. ARGV[3])
-for i = 6, #ARGV, 2 do
-  local bucket = p .. 'h:' .. ARGV[i]
-  local held = redis.call('HGET', bucket, ARGV[i + 1])
-  redis.call('HSET', bucket, ARGV[i + 1], (held or '') .. packed)
-end
-redis.call('RPUSH', p .. 'order', number)
-if ARGV[4] ~= '' then redis.call('SET', p .. 's:' .. ARGV[2], ARGV[4], 'EX', ARGV[5]) end
-return redis.call('HLEN', p .. 'urls')
+# Scripts get a copy's bands as one string of 9-byte entries (see _band_blob): the bucket (uint32)
+# and the 5-byte band key. One argument instead of 128 halves the cost of sending and reading them.
+_EACH_BAND = """
+  for at = 1, #bands, 9 do
+    local bucket = p .. 'h:' .. struct.unpack('<I4', bands, at)
+    local key = string.sub(bands, at + 4, at + 8)
 """
 
-# ARGV: prefix, then per band: bucket, band key. Returns first whether the index was lost (Redis
-# restarted since it was marked), then the meta string of every distinct copy found.
-_LOOKUP = """
-local p = ARGV[1]
+# ARGV: prefix, URL, meta, shingles ("" for none), shingles TTL, the number of the last copy the
+# decision saw (-1: add whatever was added since), bands.
+# Returns, after whether the index was lost (Redis restarted since it was marked): {-1, lost} when
+# the URL was already there; {0, lost, the number of the copy added last, meta...} when copies
+# sharing a band were added after the decision looked (it must be taken again with them), adding
+# nothing; else {1, lost, the number of copies held}.
+_INSERT = (
+    """
+local p, bands = ARGV[1], ARGV[7]
 local lost = 0
 if redis.call('EXISTS', p .. 'loaded') == 0 then
   lost = 1
   redis.call('SET', p .. 'loaded', '1')
 end
-local seen, found = {}, {lost}
-for i = 2, #ARGV, 2 do
-  local numbers = redis.call('HGET', p .. 'h:' .. ARGV[i], ARGV[i + 1])
-  if numbers then
-    for at = 1, #numbers, 4 do
-      local number = struct.unpack('<I4', numbers, at)
-      if not seen[number] then
-        seen[number] = true
-        local meta = redis.call('GET', p .. 'd:' .. number)
-        if meta then found[#found + 1] = meta end
+if redis.call('HEXISTS', p .. 'urls', ARGV[2]) == 1 then return {-1, lost} end
+local seen = tonumber(ARGV[6])
+local held, newer, listed = {}, {0, lost, tonumber(redis.call('GET', p .. 'seq') or '0')}, {}
+"""
+    + _EACH_BAND
+    + """
+    local numbers = redis.call('HGET', bucket, key)
+    held[at] = numbers or ''
+    if numbers and seen >= 0 then
+      for n = 1, #numbers, 4 do
+        local number = struct.unpack('<I4', numbers, n)
+        if number > seen and not listed[number] then
+          listed[number] = true
+          local meta = redis.call('GET', p .. 'd:' .. number)
+          if meta then newer[#newer + 1] = meta end
+        end
       end
     end
   end
+if #newer > 3 then return newer end
+local number = redis.call('INCR', p .. 'seq')
+local packed = struct.pack('<I4', number)
+redis.call('HSET', p .. 'urls', ARGV[2], number)
+redis.call('SET', p .. 'd:' .. number, packed .. ARGV[3])
+"""
+    + _EACH_BAND
+    + """
+    redis.call('HSET', bucket, key, held[at] .. packed)
+  end
+redis.call('RPUSH', p .. 'order', number)
+if ARGV[4] ~= '' then redis.call('SET', p .. 's:' .. ARGV[2], ARGV[4], 'EX', ARGV[5]) end
+return {1, lost, redis.call('HLEN', p .. 'urls')}
+"""
+)
+
+# ARGV: prefix, URL, bands. Returns whether the index was lost (Redis restarted since it was
+# marked), whether it holds the URL, the number of the copy added last, then the meta string of
+# every distinct copy found.
+_LOOKUP = (
+    """
+local p, bands = ARGV[1], ARGV[3]
+local lost = 0
+if redis.call('EXISTS', p .. 'loaded') == 0 then
+  lost = 1
+  redis.call('SET', p .. 'loaded', '1')
 end
+local seen = {}
+local found = {lost, redis.call('HEXISTS', p .. 'urls', ARGV[2]), tonumber(redis.call('GET', p .. 'seq') or '0')}
+"""
+    + _EACH_BAND
+    + """
+    local numbers = redis.call('HGET', bucket, key)
+    if numbers then
+      for n = 1, #numbers, 4 do
+        local number = struct.unpack('<I4', numbers, n)
+        if not seen[number] then
+          seen[number] = true
+          local meta = redis.call('GET', p .. 'd:' .. number)
+          if meta then found[#found + 1] = meta end
+        end
+      end
+    end
+  end
 return found
 """
+)
 
-# ARGV: prefix, copy number, URL, then per band: bucket, band key.
-_REMOVE = """
-local p = ARGV[1]
+# ARGV: prefix, copy number, URL, bands.
+_REMOVE = (
+    """
+local p, bands = ARGV[1], ARGV[4]
 local packed = struct.pack('<I4', tonumber(ARGV[2]))
-for i = 4, #ARGV, 2 do
-  local bucket = p .. 'h:' .. ARGV[i]
-  local numbers = redis.call('HGET', bucket, ARGV[i + 1])
-  if numbers then
-    local kept = {}
-    for at = 1, #numbers, 4 do
-      local one = string.sub(numbers, at, at + 3)
-      if one ~= packed then kept[#kept + 1] = one end
+"""
+    + _EACH_BAND
+    + """
+    local numbers = redis.call('HGET', bucket, key)
+    if numbers then
+      local kept = {}
+      for n = 1, #numbers, 4 do
+        local one = string.sub(numbers, n, n + 3)
+        if one ~= packed then kept[#kept + 1] = one end
+      end
+      if #kept == 0 then redis.call('HDEL', bucket, key)
+      else redis.call('HSET', bucket, key, table.concat(kept)) end
     end
-    if #kept == 0 then redis.call('HDEL', bucket, ARGV[i + 1])
-    else redis.call('HSET', bucket, ARGV[i + 1], table.concat(kept)) end
   end
-end
 redis.call('DEL', p .. 'd:' .. ARGV[2], p .. 's:' .. ARGV[3])
 if redis.call('HGET', p .. 'urls', ARGV[3]) == ARGV[2] then redis.call('HDEL', p .. 'urls', ARGV[3]) end
 return 1
 """
+)
 
 
 class IndexUnavailable(RuntimeError):
@@ -135,6 +183,8 @@ def redis_client(url: str) -> redis.Redis:
 
 class RedisSignatureIndex:
     """The shared hot index; the same lookups as pipelines.core.index.SignatureIndex."""
+
+    shared = True  # a round trip away, and written by other processes too
 
     def __init__(
         self,
@@ -166,11 +216,13 @@ class RedisSignatureIndex:
 
     # --- layout ------------------------------------------------------------------------------
 
-    def _band_args(self, keys: np.ndarray) -> list[bytes | int]:
-        args: list[bytes | int] = []
-        for key in keys.tolist():
-            args += [key % self.buckets, key.to_bytes(5, "little")]
-        return args
+    def _band_blob(self, keys: np.ndarray) -> bytes:
+        """The bands of a copy as the scripts read them: per band, its bucket (uint32) and its
+        5-byte key, little-endian."""
+        entries = np.empty((len(keys), 9), dtype=np.uint8)
+        entries[:, :4] = (keys % np.uint64(self.buckets)).astype("<u4").view(np.uint8).reshape(-1, 4)
+        entries[:, 4:] = keys.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :5]
+        return entries.tobytes()
 
     def _keys(self, signature: Signature) -> np.ndarray:
         return self.layout.keys(signature.hashvalues[np.newaxis, :])[0]
@@ -193,20 +245,6 @@ class RedisSignatureIndex:
 
     # --- state -------------------------------------------------------------------------------
 
-    @contextmanager
-    def claim(self) -> Iterator[None]:
-        """Serialise decisions across every crawler process using this index."""
-        lock = self.client.lock(self.prefix + b"decide", timeout=60, blocking_timeout=120)
-        if not lock.acquire():
-            raise IndexUnavailable("waited two minutes for another crawler's near-duplicate decision")
-        try:
-            yield
-        finally:
-            try:
-                lock.release()
-            except redis.exceptions.LockError:
-                pass  # it expired: the next claim starts clean
-
     def mark_loaded(self) -> None:
         """Mark the index as this Redis's: a lookup that finds the mark gone knows Redis restarted."""
         self.client.set(self.prefix + b"loaded", b"1")
@@ -222,20 +260,45 @@ class RedisSignatureIndex:
     def add(self, copy: IndexedCopy, shingles: np.ndarray | None = None) -> None:
         """Index *copy* (with its exact *shingles* for the next minutes); past the capacity, the
         copies added first leave."""
+        self.insert(copy, shingles)
+
+    def insert(
+        self, copy: IndexedCopy, shingles: np.ndarray | None = None, seen: HotView | None = None
+    ) -> HotView | None:
+        """Index *copy*, decided on what the view *seen* showed, and return None; but if copies
+        sharing a band with it were added after that view (by another process), or its URL is
+        held, add nothing and return the view of those copies, for the decision to be taken again
+        with them. With *seen* None, add it whatever was added; with ALONE, only if no copy
+        shares a band with it.
+
+        This is what serialises decisions across processes: two workers deciding on two copies of
+        one new story cannot both make theirs the first copy, and no lock is held meanwhile.
+        """
         if not copy.signature.shingle_count:
-            return
-        held = self._insert(
+            return None
+        keys = self._keys(copy.signature)
+        outcome, *rest = self._insert(
             args=[
                 self.prefix,
                 copy.url.encode(),
                 self._meta(copy),
                 shingles.astype("<u4").tobytes() if shingles is not None else b"",
                 SHINGLES_TTL_SECONDS,
-                *self._band_args(self._keys(copy.signature)),
+                -1 if seen is None else seen.last_added,
+                self._band_blob(keys),
             ]
         )
-        if held > self.capacity + _EVICT_BATCH:
-            self._evict(int(held) - self.capacity)
+        lost, *rest = rest
+        if lost:
+            self.lost += 1
+        if outcome == -1:
+            return HotView([], True, 0)
+        if outcome == 0:
+            last_added, *metas = rest
+            return HotView(self._candidates(metas, copy.signature), False, int(last_added))
+        if rest[0] > self.capacity + _EVICT_BATCH:
+            self._evict(int(rest[0]) - self.capacity)
+        return None
 
     def _evict(self, count: int) -> None:
         numbers = self.client.lpop(self.prefix + b"order", count) or []
@@ -249,7 +312,7 @@ class RedisSignatureIndex:
         pipe.execute()
 
     def _remove_args(self, number: int, copy: IndexedCopy) -> list:
-        return [self.prefix, number, copy.url.encode(), *self._band_args(self._keys(copy.signature))]
+        return [self.prefix, number, copy.url.encode(), self._band_blob(self._keys(copy.signature))]
 
     def remove(self, url: str) -> None:
         found = self._number(url)
@@ -267,13 +330,20 @@ class RedisSignatureIndex:
 
     def candidates(self, signature: Signature, keys: np.ndarray | None = None) -> list[Candidate]:
         """Copies sharing a band with *signature*, oldest first, with their estimates."""
-        if signature.shingle_count == 0:
-            return []
+        return self.lookup(signature, keys).candidates
+
+    def lookup(self, signature: Signature, keys: np.ndarray | None = None, url: str = "") -> HotView:
+        """The copies sharing a band with *signature* (oldest first, with their estimates),
+        whether *url* is held, and the last copy added: in one round trip."""
         if keys is None:
             keys = self._keys(signature)
-        lost, *metas = self._lookup(args=[self.prefix, *self._band_args(keys)])
+        bands = self._band_blob(keys) if signature.shingle_count else b""
+        lost, has_url, last_added, *metas = self._lookup(args=[self.prefix, url.encode(), bands])
         if lost:
             self.lost += 1
+        return HotView(self._candidates(metas, signature), bool(has_url), int(last_added))
+
+    def _candidates(self, metas: list[bytes], signature: Signature) -> list[Candidate]:
         if not metas:
             return []
         copies = sorted(self._parse(meta) for meta in metas)

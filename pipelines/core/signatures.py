@@ -94,14 +94,15 @@ class Signer:
 
     def sign_words(self, hashes: np.ndarray) -> Signature:
         """Return the signature of a text given its word hashes (see `word_hashes`)."""
-        unique = np.unique(self.shingle_hashes(hashes))
+        unique = _sorted_unique(self.shingle_hashes(hashes))
         if unique.size == 0:
             return Signature(np.full(self.num_perm, _EMPTY, dtype=np.uint32), 0, unique)
         # datasketch's affine32 scheme (MinHash.update_batch), on the array at once: its hash
         # function would be called once per shingle from Python, the larger part of a signature.
         a, b = self._permutations
-        permuted = _fmix32(unique)[:, np.newaxis] * a + b  # uint32 arithmetic wraps, as intended
-        return Signature(permuted.min(axis=0).astype(np.uint32), int(unique.size), unique)
+        permuted = np.multiply.outer(_fmix32(unique), a)  # uint32 arithmetic wraps, as intended
+        permuted += b
+        return Signature(permuted.min(axis=0), int(unique.size), unique)
 
     def minhash(self, signature: Signature) -> MinHash:
         """Wrap stored hash values as a datasketch MinHash (for MinHashLSH)."""
@@ -126,6 +127,14 @@ def word_hashes(text: str) -> np.ndarray:
 
 
 _EMPTY = np.uint32(0xFFFFFFFF)  # the hash value of a permutation that saw nothing
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique for a short array: a sort and a mask, a third of np.unique's time at this size."""
+    values = np.sort(values)
+    if len(values) > 1:
+        values = values[np.concatenate(([True], values[1:] != values[:-1]))]
+    return values
 
 
 def _fmix32(values: np.ndarray) -> np.ndarray:
