@@ -22,21 +22,24 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.articlebench import load_pages
 from bench.crawl import bench_newsroom, timed_crawl
-from crawler import clock
-from pipelines.core.dataset import ExportOptions, export
-from pipelines.core.signatures import Signer
-from pipelines.core.store import ARTICLE_COLUMNS, SQLiteArticleStore
+from pipelines import clock
+from pipelines.export import ExportOptions, export
+from pipelines.signatures import Signer
+from pipelines.state.interfaces import ARTICLE_COLUMNS
+from pipelines.state.sqlite import SQLiteBackend
 from settings import base
-from tests.newsroom.server import NewsroomServer
+from tests.fixtures.articlebench import load_pages
+from tests.fixtures.newsroom.server import NewsroomServer
 
 SCHEME = Signer(base.NEARDUP_NUM_PERM, base.NEARDUP_SHINGLE_SIZE).scheme
 
 
 def grow_store(source: Path, target: Path, rows: int) -> int:
     """Copy the articles of the store at *source* into a new store at *target* until it has *rows*."""
-    SQLiteArticleStore(target, SCHEME).close()  # the schema, as the crawler makes it
+    backend = SQLiteBackend(target.parent)
+    backend.open_store(SCHEME, None)  # the schema, as the crawler makes it
+    backend.close()
     db = sqlite3.connect(target)
     db.execute("ATTACH DATABASE ? AS crawl", (str(source),))
     stored = db.execute("SELECT count(*) FROM crawl.articles").fetchone()[0]
@@ -57,11 +60,12 @@ def grow_store(source: Path, target: Path, rows: int) -> int:
 
 def export_rate(store_path: Path, out: Path, formats: tuple[str, ...]) -> tuple[float, int, int]:
     """Rows/s of an export of the whole store, the rows and the bytes written."""
-    store = SQLiteArticleStore(store_path, SCHEME, create=False)
+    backend = SQLiteBackend(store_path.parent)
+    store = backend.open_store(None, None, create=False)
     started = time.perf_counter()
     count, files = export(store, out, ExportOptions(formats=formats))
     seconds = time.perf_counter() - started
-    store.close()
+    backend.close()
     return count / seconds, count, sum(path.stat().st_size for path in files)
 
 

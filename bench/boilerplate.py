@@ -21,18 +21,18 @@ from pathlib import Path
 
 from scrapy.utils.misc import build_from_crawler
 
-from bench.articlebench import load_pages, score
-from crawler.items import ArticleItem
 from pipelines.boilerplate import BoilerplatePipeline
-from pipelines.core.extract import ExtractOptions, extract_article
-from pipelines.core.segments import SiteSegments
-from pipelines.core.store import StoreConfig, open_segment_store
+from pipelines.boilerplate.segments import SiteSegments
+from pipelines.extraction.page import ExtractOptions, extract_article
+from pipelines.items import ArticleItem
+from pipelines.state.sqlite import SQLiteBackend
 from settings import base
-from tests.conftest import project_crawler
-from tests.newsroom.build import Plan, build_newsroom
-from tests.newsroom.demo import crawl
-from tests.newsroom.model import Newsroom
-from tests.newsroom.server import NewsroomServer
+from tests.fixtures.articlebench import load_pages, score
+from tests.fixtures.components import project_crawler
+from tests.fixtures.newsroom.build import Plan, build_newsroom
+from tests.fixtures.newsroom.demo import crawl
+from tests.fixtures.newsroom.model import Newsroom
+from tests.fixtures.newsroom.server import NewsroomServer
 
 NEWSROOM_PLAN = Plan(own_stories=10, wire_stories=8, briefs=4, quote_sharing=3)
 OPTIONS = ExtractOptions(favor_precision=base.EXTRACT_FAVOR_PRECISION, min_words=base.EXTRACT_MIN_WORDS)
@@ -90,12 +90,13 @@ def on_newsroom(newsroom: Newsroom, data_dir: Path) -> dict:
             stored.get(article.url, "").split("\n\n")
         )
     learned = Counter()
-    segments = open_segment_store(StoreConfig("sqlite", data_dir))
+    backend = SQLiteBackend(Path(data_dir))
+    segments = backend.open_segments()
     for host in {a.host for a in newsroom.articles}:
         site = SiteSegments()
         site.load_dict(segments.load(host) or {})
         learned[host] = len(site.boilerplate())
-    segments.close()
+    backend.close()
     urls = [a.url for a in newsroom.articles]
     return {
         "stored": len(stored),

@@ -27,14 +27,16 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from bench.articlebench import BenchmarkPage, load_pages
-from pipelines.core.extract import ExtractOptions, process_page
-from pipelines.core.index import IndexedCopy, SignatureIndex
-from pipelines.core.signatures import Signature, Signer, word_hashes
+from pipelines.extraction.page import ExtractOptions, process_page
+from pipelines.neardup.matching import IndexedCopy
+from pipelines.neardup.memory import MemoryIndex
+from pipelines.signatures import Signature, Signer
+from pipelines.text import word_hashes
 from settings import base
-from tests.newsroom.demo import crawl
-from tests.newsroom.model import Newsroom, Page
-from tests.newsroom.server import NewsroomServer
+from tests.fixtures.articlebench import BenchmarkPage, load_pages
+from tests.fixtures.newsroom.demo import crawl
+from tests.fixtures.newsroom.model import Newsroom, Page
+from tests.fixtures.newsroom.server import NewsroomServer
 
 SITEMAP_HOST = "sitemaps.bench.test"
 
@@ -115,7 +117,7 @@ def neardup_cost(stored: int, texts: list[str], rng: np.random.Generator) -> dic
     process builds the signature from those hashes, looks the candidates up and inserts.
     """
     signer = Signer(base.NEARDUP_NUM_PERM, base.NEARDUP_SHINGLE_SIZE)
-    index = SignatureIndex(base.NEARDUP_NUM_PERM, base.NEARDUP_BANDS, base.NEARDUP_ROWS)
+    index = MemoryIndex(capacity=max(1000, stored))
     # The stored population: signatures of distinct stories (independent random minima).
     matrix = rng.integers(0, 2**32, size=(stored, base.NEARDUP_NUM_PERM), dtype=np.uint32)
     index.add_many(

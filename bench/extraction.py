@@ -12,9 +12,9 @@ import time
 
 import trafilatura
 
-from bench.articlebench import load_pages, score
-from pipelines.core.extract import ExtractOptions, extract_article
+from pipelines.extraction.page import ExtractOptions, extract_article
 from settings import base
+from tests.fixtures.articlebench import load_pages, score
 
 
 def main() -> None:

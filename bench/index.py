@@ -16,6 +16,7 @@ insert) median <= 1 ms and p99 <= 10 ms at 1M. Before the cold index, 1M signatu
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sqlite3
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crawler import clock
+from pipelines import clock
 from settings import base
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,12 +46,14 @@ def _settings():
 
 def fill_store(data_dir: Path, size: int) -> None:
     """A store of *size* articles published (and stored) over the last ten years, written in bulk."""
-    from pipelines.core.store import StoreConfig, open_store
-    from pipelines.neardup import build_layout, build_signer
+    from pipelines.signatures import BandLayout, Signer
+    from pipelines.state.sqlite import SQLiteBackend
 
     settings = _settings()
-    layout = build_layout(settings)
-    open_store(StoreConfig("sqlite", data_dir), build_signer(settings).scheme, layout=layout).close()
+    layout = BandLayout.from_settings(settings)
+    backend = SQLiteBackend(data_dir)
+    backend.open_store(Signer.from_settings(settings).scheme, layout)
+    backend.close()
     db = sqlite3.connect(data_dir / "articles.sqlite3")
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=OFF")
@@ -115,21 +118,25 @@ def fill_store(data_dir: Path, size: int) -> None:
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as a crawl leaves its store: checkpointed as it goes
     db.close()
     # The cold index's filter, complete, as the crawls that stored these articles leave it.
-    stage = _stage(data_dir, settings)
+    stage, backend = _stage(data_dir, settings)
     stage._prepare()
-    stage._close_filter()
-    stage.store.close()
+    asyncio.run(stage.close_spider())
+    backend.close()
 
 
 def _stage(data_dir: Path, settings):
-    from pipelines.core.store import StoreConfig, open_store
-    from pipelines.neardup import FILTER_FILE, NearDuplicatePipeline, build_index, build_layout, build_signer
+    """The near-duplicate stage over the store under *data_dir*, built as a crawl builds it."""
+    from pipelines.neardup.stage import FILTER_FILE, NearDuplicatePipeline, open_index
+    from pipelines.signatures import BandLayout, Signer
+    from pipelines.state.sqlite import SQLiteBackend
 
-    signer = build_signer(settings)
-    store = open_store(StoreConfig("sqlite", data_dir), signer.scheme, layout=build_layout(settings))
-    return NearDuplicatePipeline(
-        _Stats(), signer, build_index(settings), store, filter_path=data_dir / FILTER_FILE
+    signer = Signer.from_settings(settings)
+    backend = SQLiteBackend(data_dir)
+    store = backend.open_store(signer.scheme, BandLayout.from_settings(settings))
+    stage = NearDuplicatePipeline(
+        _Stats(), signer, open_index(settings), store, filter_path=data_dir / FILTER_FILE
     )
+    return stage, backend
 
 
 class _Stats:
@@ -151,7 +158,7 @@ class _Stats:
 def _rss_mb(field: str = "VmRSS") -> float:
     """This process's resident memory now (VmRSS) or at its peak (VmHWM). Not getrusage's
     ru_maxrss, which Linux carries over an exec from the parent that filled the store."""
-    with open("/proc/self/status") as status:
+    with Path("/proc/self/status").open() as status:
         for line in status:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
@@ -161,21 +168,20 @@ def _rss_mb(field: str = "VmRSS") -> float:
 def measure(data_dir: str) -> dict:
     """Runs in a fresh process: start the stage like a crawl, fill the hot index, then sign, look
     up and store real texts."""
-    from bench.articlebench import load_bodies
-    from crawler.urls import page_keys
-    from pipelines.core.index import IndexedCopy
-    from pipelines.core.signatures import Signature, word_hashes
-    from pipelines.core.store import PageFetch
-    from pipelines.neardup import build_signer
+    from pipelines.neardup.matching import IndexedCopy
+    from pipelines.signatures import Signature
+    from pipelines.state.interfaces import PageFetch
+    from pipelines.text import word_hashes
+    from pipelines.urls import page_keys
+    from tests.fixtures.articlebench import load_bodies
 
     settings = _settings()
     texts = list(load_bodies().values()) * 3
     hashes = [word_hashes(t) for t in texts]
-    signer = build_signer(settings)
     baseline = _rss_mb()
     started = time.perf_counter()
-    stage = _stage(Path(data_dir), settings)
-    store = stage.store
+    stage, backend = _stage(Path(data_dir), settings)
+    signer, store = stage.signer, stage.store
     stage._prepare()
     startup = time.perf_counter() - started
     after_startup = _rss_mb()
@@ -197,9 +203,7 @@ def measure(data_dir: str) -> dict:
         t0 = time.perf_counter()
         signature = signer.sign_words(words)
         t1 = time.perf_counter()
-        decision = stage._decide(
-            {"url": url, "page_keys": keys, "text_hash": str(number), "fetched_at": now}, signature
-        )
+        decision = stage._decide(url, None, signature)
         t2 = time.perf_counter()
         article = {
             "url": url,
@@ -207,18 +211,18 @@ def measure(data_dir: str) -> dict:
             "text": texts[number],
             "word_count": 1,
             "fetched_at": now,
+            "version": 1,
             **decision.fields,
         }
         store.add(article, signature, PageFetch(keys, now))
         t3 = time.perf_counter()
-        stage._in_flight.pop(url, None)
         costs.append(t3 - t0)
         signs.append(t1 - t0)
         decisions.append(t2 - t1)
         writes.append(t3 - t2)
     peak = _rss_mb("VmHWM")
-    stage._close_filter()
-    store.close()
+    asyncio.run(stage.close_spider())
+    backend.close()
     return {
         "startup_s": startup,
         "startup_rss_mb": after_startup - baseline,
@@ -238,7 +242,7 @@ def measure(data_dir: str) -> dict:
 def disk_bytes(data_dir: Path) -> tuple[int, int]:
     """Bytes of the store's files and the cold index's filter, and of the band table alone (when
     SQLite can tell)."""
-    from pipelines.neardup import FILTER_FILE
+    from pipelines.neardup.stage import FILTER_FILE
 
     files = [*data_dir.glob("articles.sqlite3*"), data_dir / FILTER_FILE]
     total = sum(path.stat().st_size for path in files if path.exists())

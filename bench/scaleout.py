@@ -29,18 +29,18 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.articlebench import load_bodies, load_pages
 from bench.crawl import bench_newsroom
-from crawler import clock
-from crawler.urls import page_keys
-from pipelines.core.index import BandLayout, IndexedCopy, MatchRule
-from pipelines.core.postgres import PostgresArticleStore
-from pipelines.core.redis_index import RedisSignatureIndex
-from pipelines.core.signatures import Signature, Signer, word_hashes
-from pipelines.neardup import NearDuplicatePipeline
+from pipelines import clock
+from pipelines.neardup.matching import IndexedCopy, MatchRule
+from pipelines.neardup.shared import RedisIndex
+from pipelines.neardup.stage import NearDuplicatePipeline
+from pipelines.signatures import BandLayout, Signature, Signer
+from pipelines.state.postgres import PostgresBackend
+from pipelines.text import word_hashes
 from settings import base
-from tests.newsroom.server import NewsroomServer
-from tests.scaleout import POSTGRES_DSN, REDIS_URL, Namespace, start_worker
+from tests.fixtures.articlebench import load_bodies, load_pages
+from tests.fixtures.newsroom.server import NewsroomServer
+from tests.fixtures.scaleout import POSTGRES_DSN, REDIS_URL, Namespace, start_worker
 
 # Each worker: 8 requests at a time (its politeness budget), 2 per host, one extraction process.
 WORKER_SETTINGS = (
@@ -79,11 +79,12 @@ def _copy_rows(cursor, table: str, columns: str, fields: list[tuple[str, np.ndar
         copy.write(struct.pack(">h", -1))
 
 
-def fill_cold(namespace: Namespace, layout: BandLayout, signer: Signer, cold: int) -> PostgresArticleStore:
+def fill_cold(namespace: Namespace, layout: BandLayout, signer: Signer, cold: int) -> PostgresBackend:
     """A PostgreSQL store of *cold* random signatures with their band table, written in bulk."""
     import psycopg
 
-    store = PostgresArticleStore(POSTGRES_DSN, namespace.name, signer.scheme, layout=layout)
+    backend = PostgresBackend(POSTGRES_DSN, namespace.name)
+    backend.open_store(signer.scheme, layout)
     rng = np.random.default_rng(5)
     stored_at = (clock.now() - timedelta(days=5 * 365)).isoformat(timespec="seconds")  # long ago
     with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
@@ -126,17 +127,18 @@ def fill_cold(namespace: Namespace, layout: BandLayout, signer: Signer, cold: in
         conn.execute("VACUUM ANALYZE")
         conn.execute("CHECKPOINT")
     os.sync()  # a crawl starts on a store at rest, not one the disk is still writing out
-    return store
+    return backend
 
 
 def redis_cost(hot: int, cold: int) -> dict[str, float]:
     namespace = Namespace()
     layout = BandLayout(base.NEARDUP_NUM_PERM, base.NEARDUP_BANDS, base.NEARDUP_ROWS)
     signer = Signer(base.NEARDUP_NUM_PERM, base.NEARDUP_SHINGLE_SIZE)
-    index = RedisSignatureIndex(REDIS_URL, f"{namespace.name}:index:", layout, MatchRule(), hot)
+    index = RedisIndex(REDIS_URL, f"{namespace.name}:index:", layout, MatchRule(), hot)
     try:
         started = time.perf_counter()
-        store = fill_cold(namespace, layout, signer, cold)
+        backend = fill_cold(namespace, layout, signer, cold)
+        store = backend.open_store(signer.scheme, layout)
         cold_filled = time.perf_counter() - started
         before = int(index.client.info("memory")["used_memory"])
         rng = np.random.default_rng(3)
@@ -169,12 +171,11 @@ def redis_cost(hot: int, cold: int) -> dict[str, float]:
         for number, text in enumerate(texts):
             hashes = word_hashes(text)
             url = f"https://new.example/{number}"
-            facts = {"url": url, "page_keys": page_keys(url), "text_hash": str(number), "fetched_at": clock.now_iso()}
             t0 = time.perf_counter()
             signature = signer.sign_words(hashes)
-            stage._decide(facts, signature)
+            stage._decide(url, None, signature)
             costs.append(time.perf_counter() - t0)
-        store.close()
+        backend.close()
         return {
             "ms": 1000 * float(np.median(costs)),
             "p99_ms": 1000 * float(np.percentile(costs, 99)),

@@ -38,12 +38,19 @@ from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
 
-from crawler import clock
-from pipelines.core.text import words
-from tests.newsroom.build import COPY_EDITS, OTHER_EDITS, Plan, build_newsroom, default_newest, with_new_copy
-from tests.newsroom.demo import crawl
-from tests.newsroom.model import ArticlePage
-from tests.newsroom.server import NewsroomServer
+from pipelines import clock
+from pipelines.text import words
+from tests.fixtures.newsroom.build import (
+    COPY_EDITS,
+    OTHER_EDITS,
+    Plan,
+    build_newsroom,
+    default_newest,
+    with_new_copy,
+)
+from tests.fixtures.newsroom.demo import crawl
+from tests.fixtures.newsroom.model import ArticlePage
+from tests.fixtures.newsroom.server import NewsroomServer
 
 PLAN = Plan(own_stories=0, wire_stories=92, outlets=(1, 6), briefs=14, quote_sharing=24, edits=COPY_EDITS)
 BACKFILL_YEARS = 11

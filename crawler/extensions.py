@@ -1,6 +1,7 @@
 """Run-level extensions: one crawl at a time per DATA_DIR, and a summary of what each run did.
 
-Settings: DATA_DIR, RUN_SUMMARY_ENABLED.
+Settings: DATA_DIR, RUN_SUMMARY_ENABLED, RUN_ALARM_EMPTY_SOURCES, and the run log's
+STORAGE_BACKEND (pipelines.state).
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ import time
 from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
 
-from crawler import clock
 from crawler.middlewares import known_article_seen
-from crawler.runlog import RunLog, open_run_log
+from pipelines import clock
+from pipelines.drops import STILL_LISTED
+from pipelines.items import ArticleItem
+from pipelines.state import open_backend
+from pipelines.state.interfaces import RunLog
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +46,7 @@ class DataDirLock:
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / ".lock"
-        self._file = None
+        self._file: TextIO | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DataDirLock:
@@ -63,7 +68,7 @@ class DataDirLock:
     def acquire(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
+            handle = self.path.open("a+", encoding="utf-8")
         except OSError as exc:
             raise RuntimeError(
                 f"cannot lock {self.path}: {exc}; set DATA_DIR to a writable directory"
@@ -85,10 +90,6 @@ class DataDirLock:
         self._file = handle
 
 
-# Drops that still mean the source lists articles: known ones, unchanged or copies.
-_ARTICLE_DROPS = {"Unchanged", "AlreadyStored", "LaterCopy"}
-
-
 class RunSummary:
     """Counts pages, stored articles, duplicates and errors, overall, per site and per source,
     and raises an alarm when a source that yielded articles in its last run yields none now.
@@ -97,8 +98,8 @@ class RunSummary:
     stored recently: a feed listing only known stories is still working.
     """
 
-    def __init__(self, crawler: Crawler, run_log: RunLog, started: datetime, alarm: bool = True) -> None:
-        self.crawler = crawler
+    def __init__(self, stats: StatsCollector, run_log: RunLog, started: datetime, alarm: bool) -> None:
+        self.stats = stats
         self.run_log = run_log
         self.alarm = alarm
         self.started = started
@@ -112,8 +113,12 @@ class RunSummary:
         if not crawler.settings.getbool("RUN_SUMMARY_ENABLED"):
             raise NotConfigured("run summaries are off (RUN_SUMMARY_ENABLED = False)")
         started = clock.now()
-        run_log = open_run_log(crawler.settings, f"{started:%Y%m%dT%H%M%SZ}-{os.getpid()}")
-        extension = cls(crawler, run_log, started, crawler.settings.getbool("RUN_ALARM_EMPTY_SOURCES"))
+        # The run log is this extension's alone: it opens it (an extension cannot ask for another
+        # extension, the crawl state, while extensions are being built).
+        backend = open_backend(crawler.settings)
+        run_log = backend.open_run_log(f"{started:%Y%m%dT%H%M%SZ}-{os.getpid()}")
+        extension = cls(crawler.stats, run_log, started, crawler.settings.getbool("RUN_ALARM_EMPTY_SOURCES"))
+        crawler.signals.connect(backend.close, signal=signals.engine_stopped)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.known_article_seen, signal=known_article_seen)
         crawler.signals.connect(extension.response_received, signal=signals.response_received)
@@ -130,12 +135,12 @@ class RunSummary:
         site["articles_stored"] += 1
         if item.get("duplicate_of"):
             site["duplicates"] += 1
-        self._source_article(item.get("source"))
+        self._source_article(_source(item))
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any) -> None:
         self.drops[type(exception).__name__] += 1
-        if type(exception).__name__ in _ARTICLE_DROPS:
-            self._source_article(item.get("source"))
+        if isinstance(exception, STILL_LISTED):
+            self._source_article(_source(item))
 
     def known_article_seen(self, request: Any) -> None:
         self._source_article(request.meta.get("source"))
@@ -145,7 +150,7 @@ class RunSummary:
             self.sources[source]["articles"] += 1
 
     def summary(self, reason: str) -> dict[str, Any]:
-        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        stats = self.stats.get_stats()
         return {
             "started": self.started.isoformat(timespec="seconds"),
             "finished": clock.now_iso(),
@@ -186,14 +191,20 @@ class RunSummary:
         summary["alarms"] = self.empty_sources(spider) if self.alarm and last else []
         for alarm in summary["alarms"]:
             logger.error("alarm: %s; check the source's URL and its pages", alarm)
-        if summary["alarms"] and self.crawler.stats is not None:
-            self.crawler.stats.set_value("run/alarms", len(summary["alarms"]))
+        if summary["alarms"]:
+            self.stats.set_value("run/alarms", len(summary["alarms"]))
         logger.info(
             "run summary: %(pages_fetched)d pages fetched, %(articles_stored)d articles stored, "
             "%(duplicates)d duplicates, %(errors)d errors, finished (%(finish_reason)s) in %(seconds).1f s",
             summary,
         )
         self.run_log.save()
+
+
+def _source(item: Any) -> str | None:
+    if isinstance(item, ArticleItem):
+        return item.carry.source
+    return item.get("source") if hasattr(item, "get") else None
 
 
 def _cpu_seconds() -> dict[str, float]:

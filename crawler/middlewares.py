@@ -10,11 +10,11 @@ RETRY_AFTER_MAX_SECONDS; longer, it is not retried this run.
 
 RobotsTxtMiddleware: Scrapy's, fixed for requests that wait together for a host's robots.txt.
 
-PageFingerprinter: requests for one page (see crawler.urls.page_key: http and https, session ids,
+PageFingerprinter: requests for one page (see pipelines.urls.page_key: http and https, session ids,
 campaign parameters) are one request to Scrapy's duplicate filter.
 
-Settings: INCREMENTAL_ENABLED, INCREMENTAL_REVISIT_HOURS, RETRY_AFTER_MAX_SECONDS, DATA_DIR,
-STORAGE_BACKEND.
+Settings: INCREMENTAL_ENABLED, INCREMENTAL_REVISIT_HOURS, RETRY_AFTER_ENABLED,
+RETRY_AFTER_MAX_SECONDS, and the page history's STORAGE_BACKEND (pipelines.state).
 """
 
 from __future__ import annotations
@@ -32,14 +32,15 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.signalmanager import SignalManager
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
-from crawler import clock
-from crawler.urls import page_key, page_keys
-from pipelines.core.store import ArticleStore, PageFetch, StoreConfig, open_store
-from pipelines.neardup import build_signer
+from pipelines import clock
+from pipelines.state import CrawlState
+from pipelines.state.interfaces import PageFetch, PageHistory
+from pipelines.urls import page_key, page_keys
 
 logger = logging.getLogger(__name__)
 
@@ -52,17 +53,19 @@ class PageFingerprinter:
     """Fingerprints a request by the page it names, so variants of one URL are fetched once."""
 
     def fingerprint(self, request: Request) -> bytes:
-        digest = hashlib.sha1(request.method.encode())
+        digest = hashlib.sha1(request.method.encode(), usedforsecurity=False)
         digest.update(page_key(request.url).encode())
         digest.update(request.body or b"")
         return digest.digest()
 
 
 class IncrementalMiddleware:
-    def __init__(self, crawler: Crawler, store: ArticleStore, revisit: timedelta) -> None:
-        self.crawler = crawler
-        self.stats: StatsCollector = crawler.stats
-        self.store = store
+    def __init__(
+        self, stats: StatsCollector, signals: SignalManager, pages: PageHistory, revisit: timedelta
+    ) -> None:
+        self.stats = stats
+        self.signals = signals
+        self.pages = pages
         self.revisit = revisit
         # One thread does this middleware's store reads and writes, off the reactor thread.
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="incremental-store")
@@ -75,26 +78,28 @@ class IncrementalMiddleware:
         hours = settings.getfloat("INCREMENTAL_REVISIT_HOURS")
         if hours < 0:
             raise NotConfigured("INCREMENTAL_REVISIT_HOURS must be 0 or more")
-        store = open_store(StoreConfig.from_settings(settings), build_signer(settings).scheme)
-        middleware = cls(crawler, store, timedelta(hours=hours))
+        middleware = cls(crawler.stats, crawler.signals, CrawlState.of(crawler).pages, timedelta(hours=hours))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_closed(self) -> None:
         self._thread.shutdown(wait=True)
-        self.store.close()
 
     async def process_request(self, request: Request) -> None:
         if request.meta.get("start_url") or request.method != "GET":
             return None
         loop = asyncio.get_running_loop()
-        state = await loop.run_in_executor(self._thread, self.store.page, [page_key(request.url)])
+        key = page_key(request.url)
+        state = await loop.run_in_executor(self._thread, self.pages.page, [key])
+        # What the store knew of the page, for the versioning stage: unless the page is reached
+        # under another URL (a redirect), it need not ask again.
+        request.meta["page_lookup"] = (key, state)
         if state is None or state.article_id is None:
             return None  # never held an article: a front, a feed, or a page not seen before
         age = clock.now() - datetime.fromisoformat(state.fetched_at)
         if age < self.revisit:
             self.stats.inc_value("incremental/skipped_fresh")
-            self.crawler.signals.send_catch_log(known_article_seen, request=request)
+            self.signals.send_catch_log(known_article_seen, request=request)
             raise IgnoreRequest(f"stored {age} ago, revisited after {self.revisit}: {request.url}")
         self.stats.inc_value("incremental/revisits")
         if state.etag:
@@ -109,14 +114,14 @@ class IncrementalMiddleware:
         if response.status != 304 or not request.meta.get("revisit"):
             return response
         self.stats.inc_value("incremental/not_modified")
-        self.crawler.signals.send_catch_log(known_article_seen, request=request)
+        self.signals.send_catch_log(known_article_seen, request=request)
         fetch = PageFetch(
             page_keys(response.url, request.url),
             clock.now_iso(),
-            response.headers.get(b"ETag", b"").decode("latin-1") or None,
-            response.headers.get(b"Last-Modified", b"").decode("latin-1") or None,
+            _header(response, b"ETag"),
+            _header(response, b"Last-Modified"),
         )
-        await asyncio.get_running_loop().run_in_executor(self._thread, self.store.touch_page, fetch)
+        await asyncio.get_running_loop().run_in_executor(self._thread, self.pages.touch_page, fetch)
         raise IgnoreRequest(f"not modified since its last fetch: {request.url}")
 
 
@@ -127,12 +132,14 @@ class RetryAfterMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        if not crawler.settings.getbool("RETRY_AFTER_ENABLED"):
+            raise NotConfigured("Retry-After is not honoured (RETRY_AFTER_ENABLED = False)")
         return cls(crawler.stats, crawler.settings.getfloat("RETRY_AFTER_MAX_SECONDS"))
 
     async def process_response(self, request: Request, response: Response) -> Response:
         if response.status not in (429, 503):
             return response
-        delay = retry_after_seconds(response.headers.get(b"Retry-After", b"").decode("latin-1"))
+        delay = retry_after_seconds(_header(response, b"Retry-After") or "")
         if delay is None:
             return response
         if delay > self.max_seconds:
@@ -142,6 +149,10 @@ class RetryAfterMiddleware:
         self.stats.inc_value("news/retry_after/honoured")
         await asyncio.sleep(delay)  # only this request waits; the retry middleware retries it next
         return response
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    return (response.headers.get(name) or b"").decode("latin-1").strip() or None
 
 
 def retry_after_seconds(value: str) -> float | None:

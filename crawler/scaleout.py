@@ -1,7 +1,7 @@
 """Running several crawler processes against shared Redis and PostgreSQL (settings/prod.py).
 
 scrapy-redis holds the shared request queue and duplicate filter. PageDupeFilter makes the
-filter see pages the way the rest of the crawler does (crawler.urls.page_key). SharedQueueWorker
+filter see pages the way the rest of the crawler does (pipelines.urls.page_key). SharedQueueWorker
 keeps a worker alive while the shared queue still has requests, or while other workers may still
 add some, and then lets it stop.
 
@@ -13,14 +13,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.statscollectors import StatsCollector
 from scrapy_redis.dupefilter import RFPDupeFilter
 
-from crawler.urls import page_key
+from pipelines.urls import page_key
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ class PageDupeFilter(RFPDupeFilter):
     parameters make no new page)."""
 
     def request_fingerprint(self, request: Request) -> str:
-        digest = hashlib.sha1(request.method.encode())
+        digest = hashlib.sha1(request.method.encode(), usedforsecurity=False)
         digest.update(page_key(request.url).encode())
         digest.update(request.body or b"")
         return digest.hexdigest()
@@ -46,8 +48,9 @@ class SharedQueueWorker:
     by the next run, since nothing of them was stored.
     """
 
-    def __init__(self, crawler: Crawler, idle_seconds: float) -> None:
-        self.crawler = crawler
+    def __init__(self, stats: StatsCollector, scheduler: Callable[[], Any], idle_seconds: float) -> None:
+        self.stats = stats
+        self.scheduler = scheduler  # the engine's, once the engine exists
         self.idle_seconds = idle_seconds
         self._idle_since: float | None = None
         self._redis_run_id: str | None = None
@@ -56,7 +59,11 @@ class SharedQueueWorker:
     def from_crawler(cls, crawler: Crawler) -> SharedQueueWorker:
         if "scrapy_redis" not in str(crawler.settings.get("SCHEDULER")):
             raise NotConfigured("only for the shared scrapy-redis scheduler")
-        extension = cls(crawler, crawler.settings.getfloat("SCALEOUT_IDLE_SECONDS"))
+        extension = cls(
+            crawler.stats,
+            lambda: crawler.engine.scheduler if crawler.engine else None,
+            crawler.settings.getfloat("SCALEOUT_IDLE_SECONDS"),
+        )
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(extension.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
@@ -64,9 +71,9 @@ class SharedQueueWorker:
         return extension
 
     def _run_id(self) -> str | None:
-        scheduler = self.crawler.engine.scheduler
+        scheduler = self.scheduler()
         try:
-            return str(scheduler.server.info("server")["run_id"])  # type: ignore[union-attr]
+            return str(scheduler.server.info("server")["run_id"])
         except Exception:  # noqa: BLE001 - Redis down right now: judged again later
             return None
 
@@ -80,14 +87,14 @@ class SharedQueueWorker:
                 "Redis restarted during this run: the requests queued in it were lost; the next run "
                 "fetches the pages this one missed"
             )
-            self.crawler.stats.set_value("run/failed", True)
-            self.crawler.stats.set_value("run/redis_restarted", True)
+            self.stats.set_value("run/failed", True)
+            self.stats.set_value("run/redis_restarted", True)
 
     def request_scheduled(self, request: Any, spider: Any) -> None:
         self._idle_since = None
 
     def spider_idle(self, spider: Any) -> None:
-        scheduler = self.crawler.engine.scheduler
+        scheduler = self.scheduler()
         if scheduler is not None and scheduler.has_pending_requests():
             self._idle_since = None
             raise DontCloseSpider

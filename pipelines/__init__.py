@@ -1,4 +1,10 @@
-"""Item pipeline stages, one module each; pure logic lives in pipelines.core."""
+"""The item pipeline: stages, the state they keep between runs, and what they share.
+
+Stages, in order (ITEM_PIPELINES): extraction/ -> boilerplate/ -> versioning -> neardup/ ->
+storage. State: state/ (article store, page history, boilerplate statistics, run log, one
+interface each, SQLite and PostgreSQL backends). Shared by the stages and the crawler: items,
+drops, signals, clock, urls, text, signatures, rules. Stages never import each other.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from pipelines.items import EXPORT_FIELDS
+
 BOT_NAME = "newsdedup"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -30,25 +32,8 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "crawler.logformatter.ArticleLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
-# Only the article fields go to feeds; the raw page and the signature stay inside the pipeline.
-FEED_EXPORT_FIELDS = [
-    "url",
-    "canonical_url",
-    "site",
-    "title",
-    "authors",
-    "published",
-    "language",
-    "text",
-    "fetched_at",
-    "cluster_id",
-    "duplicate_of",
-    "similarity",
-    "word_count",
-    "version",
-    "warc_file",
-    "warc_offset",
-]
+# Only the article fields go to feeds (pipelines.items.EXPORT_FIELDS): what the stages carry stays inside.
+FEED_EXPORT_FIELDS = list(EXPORT_FIELDS)
 
 # --- State between runs -----------------------------------------------------------------------
 DATA_DIR = "data"
@@ -56,10 +41,14 @@ DATA_DIR = "data"
 EXTENSIONS = {
     # first of all components: a second run on the same DATA_DIR stops before any store is opened
     "crawler.extensions.DataDirLock": 0,
+    # opens the crawl's state once (a store that cannot be used stops the run before it fetches)
+    "pipelines.state.CrawlState": 10,
     "crawler.extensions.RunSummary": 500,
 }
-# Write a JSON summary of each run to DATA_DIR/runs/ and log it.
+# Write a JSON summary of each run to DATA_DIR/runs/ (or, shared, to PostgreSQL) and log it.
 RUN_SUMMARY_ENABLED = True
+# The run a worker belongs to, when several share one (settings/prod.py sets it from NEWSDEDUP_RUN).
+RUN_NAME = "run"
 # Log an error and exit with status 5 when a source that yielded articles in its previous run
 # yields none (its feed moved, its template changed, it blocks the crawler...).
 RUN_ALARM_EMPTY_SOURCES = True
@@ -76,6 +65,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.warc.WarcMiddleware": 950,
 }
 # A 429/503 asking to come back later is retried after that long, if it is no longer than this.
+RETRY_AFTER_ENABLED = True
 RETRY_AFTER_MAX_SECONDS = 30.0
 # Requests for one page (http/https, session ids, campaign parameters) are one request.
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.PageFingerprinter"
@@ -106,6 +96,7 @@ NEWS_START_DONT_FILTER = True
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,
     "pipelines.boilerplate.BoilerplatePipeline": 200,
+    "pipelines.versioning.VersioningPipeline": 250,
     "pipelines.neardup.NearDuplicatePipeline": 300,
     "pipelines.storage.StoragePipeline": 400,
 }
@@ -142,12 +133,21 @@ BOILERPLATE_RULES_FILE = str(
 # throttling downloads while a few new sites warm up.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 50_000_000
 
+# --- Versioning stage ---------------------------------------------------------------------------
+# A stored page fetched again: a new version when its text changed, else only the fetch is
+# recorded (the revisit interval is INCREMENTAL_REVISIT_HOURS).
+VERSIONING_ENABLED = True
+
 # --- Near-duplicate stage ---------------------------------------------------------------------
 NEARDUP_ENABLED = True
 NEARDUP_NUM_PERM = 128
-# "memory": the index is rebuilt from the store at start (one crawler process per DATA_DIR);
-# "redis": shared by every crawler process (settings/prod.py).
+# The hot index: "memory" (this process's; one crawler process per DATA_DIR) or "redis" (shared
+# by every crawler process, settings/prod.py), found in NEARDUP_BACKENDS.
 NEARDUP_BACKEND = "memory"
+NEARDUP_BACKENDS = {
+    "memory": "pipelines.neardup.memory.MemoryIndex",
+    "redis": "pipelines.neardup.shared.RedisIndex",
+}
 NEARDUP_REDIS_URL = "redis://127.0.0.1:6379/0"
 NEARDUP_REDIS_PREFIX = "newsdedup:"
 # LSH banding: 64 bands x 2 rows finds pairs down to Jaccard 0.25 (see pipelines/core/index.py).
@@ -171,9 +171,20 @@ NEARDUP_FORGET_AFTER_DAYS = 0
 # By default every copy is stored and tagged; True drops (neither stores nor exports) later copies.
 NEARDUP_DROP_DUPLICATES = False
 
-# --- Storage stage ----------------------------------------------------------------------------
+# --- Storage stage and the state kept between runs -------------------------------------------
 STORAGE_ENABLED = True
-# "sqlite": files under DATA_DIR; "postgres": a PostgreSQL schema shared by several crawlers.
+# Where state lives (pipelines.state): "sqlite", files under DATA_DIR; "postgres", a PostgreSQL
+# schema shared by several crawler processes. Found in STORAGE_BACKENDS.
 STORAGE_BACKEND = "sqlite"
+STORAGE_BACKENDS = {
+    "sqlite": "pipelines.state.sqlite.SQLiteBackend",
+    "postgres": "pipelines.state.postgres.PostgresBackend",
+}
 STORAGE_POSTGRES_DSN = ""
 STORAGE_POSTGRES_SCHEMA = "newsdedup"
+# A lost PostgreSQL connection is reopened and the operation retried for this long.
+STORAGE_RETRY_SECONDS = 30.0
+
+# --- Scale-out (settings/prod.py) --------------------------------------------------------------
+# A worker stops once the shared request queue has been empty this long.
+SCALEOUT_IDLE_SECONDS = 10.0

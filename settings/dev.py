@@ -1,3 +1,3 @@
 """Default environment: the embedded store under DATA_DIR, polite crawling of real sites."""
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403

@@ -1,6 +1,6 @@
 """Crawling a newsroom served on loopback (demo, tests, benchmarks): no politeness delays."""
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403
 
 AUTOTHROTTLE_ENABLED = False
 DOWNLOAD_DELAY = 0

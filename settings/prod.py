@@ -10,12 +10,12 @@ statistics). Addresses come from the environment:
 
 import os
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403
 from .base import EXTENSIONS
 
 NAMESPACE = os.environ.get("NEWSDEDUP_NAMESPACE", "newsdedup")
 RUN = os.environ.get("NEWSDEDUP_RUN", "run")
-# Run summaries of every worker go to PostgreSQL under this name (crawler/runlog.py).
+# Run summaries of every worker go to PostgreSQL under this name (pipelines/state/runlog.py).
 RUN_NAME = RUN
 REDIS_URL = os.environ.get("NEWSDEDUP_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -27,8 +27,6 @@ DUPEFILTER_CLASS = "crawler.scaleout.PageDupeFilter"
 # A worker that finishes must not clear the queue the others are still working on.
 SCHEDULER_PERSIST = True
 REDIS_PARAMS = {"socket_timeout": 30, "socket_connect_timeout": 10, "retry_on_timeout": True}
-# A worker stops once the shared queue has been empty this long.
-SCALEOUT_IDLE_SECONDS = 10.0
 # Start URLs go through the shared duplicate filter, so each is fetched once per run.
 NEWS_START_DONT_FILTER = False
 # A worker takes only as many pages from the shared queue as it can process soon: pages it

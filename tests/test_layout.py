@@ -6,6 +6,7 @@ Scrapy appends the scrapy.cfg folder to the end of sys.path, so an installed pac
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -36,3 +37,68 @@ def test_scrapy_run_from_the_repository_uses_its_settings():
         [sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True
     )
     assert listed.stdout.split() == ["news"]
+
+
+def project_imports() -> dict[str, set[str]]:
+    """Every module of crawler/ and pipelines/ and the project modules it imports, wherever in
+    the module the import statement is."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted([*ROOT.glob("crawler/**/*.py"), *ROOT.glob("pipelines/**/*.py")]):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        package = name if parts[-1] == "__init__" else name.rpartition(".")[0]
+        imported: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                imported.add(base)
+                imported.update(f"{base}.{alias.name}" for alias in node.names)
+        graph[name] = imported
+    return {name: {i for i in imported if i in graph and i != name} for name, imported in graph.items()}
+
+
+STAGES = (
+    "pipelines.extraction",
+    "pipelines.boilerplate",
+    "pipelines.versioning",
+    "pipelines.neardup",
+    "pipelines.storage",
+)
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_pipelines_never_import_the_crawler_and_stages_never_import_each_other():
+    for module, imported in project_imports().items():
+        if module.startswith("pipelines"):
+            assert not [i for i in imported if _within(i, "crawler")], module
+        for stage in STAGES:
+            if _within(module, stage):
+                others = [i for i in imported for other in STAGES if other != stage and _within(i, other)]
+                assert not others, (module, others)
+        if _within(module, "pipelines.state"):
+            assert not [i for i in imported for stage in STAGES if _within(i, stage)], module
+
+
+def test_there_is_no_import_cycle():
+    graph = project_imports()
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> None:
+        if module in path:
+            raise AssertionError("import cycle: " + " -> ".join([*path[path.index(module) :], module]))
+        if module in done:
+            return
+        for imported in graph[module]:
+            visit(imported, [*path, module])
+        done.add(module)
+
+    for module in graph:
+        visit(module, [])

@@ -43,7 +43,8 @@ class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one spider name, e.g. scrapy crawl news")
-        assert self.crawler_process
+        if self.crawler_process is None:  # Scrapy sets it before run()
+            raise UsageError("this command runs inside the project")
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()

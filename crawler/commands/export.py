@@ -14,13 +14,13 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from pipelines.core.dataset import ExportOptions, export
-from pipelines.core.store import StoreConfig, StoreError, open_store
-from pipelines.neardup import build_signer
+from pipelines.export import ExportOptions, export
+from pipelines.state import StoreError, open_backend
 
 
 def _day(value: str) -> date:
@@ -32,7 +32,7 @@ def _day(value: str) -> date:
 
 class Command(ScrapyCommand):
     requires_project = True
-    default_settings = {"LOG_ENABLED": False}
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
         return "--out DIR [options]"
@@ -53,7 +53,8 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError("scrapy export takes options only; see scrapy export -h")
-        assert self.settings is not None
+        if self.settings is None:  # Scrapy sets it before run()
+            raise UsageError("this command runs inside the project")
         try:
             options = ExportOptions(
                 since=opts.since,
@@ -63,9 +64,8 @@ class Command(ScrapyCommand):
                 all_versions=opts.all_versions,
                 formats=tuple(f.strip() for f in opts.format.split(",") if f.strip()),
             )
-            store = open_store(
-                StoreConfig.from_settings(self.settings), build_signer(self.settings).scheme, create=False
-            )
+            backend = open_backend(self.settings)
+            store = backend.open_store(None, None, create=False)
         except (ValueError, StoreError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             self.exitcode = 1
@@ -81,6 +81,6 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         finally:
-            store.close()
+            backend.close()
         seconds = time.perf_counter() - started
         print(f"exported {count} articles to {len(files)} files under {opts.out} in {seconds:.1f} s")

@@ -12,13 +12,13 @@ import argparse
 import json
 import sys
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from pipelines.core.store import ClusterMember, StoreConfig, StoreError, open_store
-from pipelines.neardup import build_signer
+from pipelines.state import StoreError, open_backend
+from pipelines.state.interfaces import ClusterMember
 
 
 def summarise(members: list[ClusterMember], top: int) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 class Command(ScrapyCommand):
     requires_project = True
-    default_settings = {"LOG_ENABLED": False}
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
         return "[--top N] [--json]"
@@ -97,11 +97,11 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError("scrapy report takes no arguments; use -s DATA_DIR=... to pick the store")
-        assert self.settings is not None
+        if self.settings is None:  # Scrapy sets it before run()
+            raise UsageError("this command runs inside the project")
         try:
-            store = open_store(
-                StoreConfig.from_settings(self.settings), build_signer(self.settings).scheme, create=False
-            )
+            backend = open_backend(self.settings)
+            store = backend.open_store(None, None, create=False)
         except StoreError as exc:
             print(f"error: {exc}", file=sys.stderr)
             self.exitcode = 1
@@ -109,7 +109,7 @@ class Command(ScrapyCommand):
         try:
             summary = summarise(list(store.cluster_members()), opts.top)
         finally:
-            store.close()
+            backend.close()
         if opts.json:
             print(json.dumps(summary, indent=2))
         else:

@@ -6,7 +6,7 @@
 Each start URL may be a home or section page (links followed within its host, NEWS_FOLLOW_DEPTH
 deep), an RSS or Atom feed, or a sitemap (index and news sitemaps too); the kind is read from the
 response. Every HTML page becomes a raw PageItem; the extraction stage judges whether it is an
-article (crawler.pages.judge_article) in a worker process, so that fronts, section and tag pages
+article (pipelines.extraction.judge) in a worker process, so that fronts, section and tag pages
 are never stored, and the spider never parses a page it does not follow links from.
 
 Links are followed without session ids, and no more than NEWS_MAX_URLS_PER_PATTERN links of one
@@ -31,12 +31,12 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
-from crawler import clock
+from crawler.discovery import PageKind, feed_links, sniff_kind
 from crawler.failures import failure_kind
-from crawler.items import PageItem
-from crawler.pages import PageKind, feed_links, sniff_kind
 from crawler.sources import Source, load_sources
-from crawler.urls import path_template, without_session
+from pipelines import clock
+from pipelines.items import PageItem
+from pipelines.urls import path_template, without_session
 
 
 class NewsSpider(Spider):
@@ -48,6 +48,13 @@ class NewsSpider(Spider):
         self._start_urls_arg = start_urls
         self._sources_arg = sources
         self.sources: list[Source] = []
+        # Set from the crawler's settings in from_crawler.
+        self.follow_depth = 0
+        self.max_sitemap_size = 0
+        self.max_urls_per_pattern = 0
+        self.start_dont_filter = True
+        self._templates: dict[str, int] = {}
+        self._start_pages: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -57,7 +64,6 @@ class NewsSpider(Spider):
         spider.max_sitemap_size = settings.getint("DOWNLOAD_MAXSIZE")
         spider.max_urls_per_pattern = settings.getint("NEWS_MAX_URLS_PER_PATTERN")
         spider.start_dont_filter = settings.getbool("NEWS_START_DONT_FILTER")
-        spider._templates = {}
         # A bad sources file raises here, before anything is fetched, and the run exits non-zero.
         spider.sources = load_sources(spider._start_urls_arg, spider._sources_arg, spider.follow_depth)
         # Start requests skip the duplicate filter, so it never learns their URLs: without this a
@@ -78,7 +84,7 @@ class NewsSpider(Spider):
             )
 
     def parse(self, response: Response) -> Iterator[Request | PageItem]:
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         body = self._decompressed(response)
         kind = sniff_kind(content_type, body)
         self.crawler.stats.inc_value(f"news/pages/{kind.value}")
@@ -149,7 +155,7 @@ class NewsSpider(Spider):
         redirects = response.meta.get("redirect_urls") or [response.url]
 
         def header(name: bytes) -> str | None:
-            return response.headers.get(name, b"").decode("latin-1").strip() or None
+            return (response.headers.get(name) or b"").decode("latin-1").strip() or None
 
         return PageItem(
             url=response.url,
@@ -163,6 +169,7 @@ class NewsSpider(Spider):
             last_modified=header(b"Last-Modified"),
             source=response.meta.get("source"),
             warc_record=response.meta.get("warc_record"),
+            page_lookup=response.meta.get("page_lookup"),
         )
 
     def _decompressed(self, response: Response) -> bytes:

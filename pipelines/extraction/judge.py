@@ -1,0 +1,305 @@
+"""Whether an HTML page is one article rather than a page that lists articles (a front, section,
+tag, author or search page). Plain functions over lxml trees, run in the extraction workers.
+
+Setting: NEWS_ARTICLE_MIN_WORDS.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+
+ARTICLE_TYPES = {
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "backgroundnewsarticle",
+    "opinionnewsarticle",
+    "reviewnewsarticle",
+    "blogposting",
+    "liveblogposting",
+    "report",
+}
+LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage", "sitenavigationelement"}
+_DATE_IN_PATH = re.compile(
+    r"(?:^|/)(?:19|20)\d{2}(?:[/-]?(?:0[1-9]|1[0-2]))(?:[/-]?(?:0[1-9]|[12]\d|3[01]))?(?:/|-|$)"
+)
+_LISTING_SEGMENTS = {
+    "tag",
+    "tags",
+    "topic",
+    "topics",
+    "category",
+    "categories",
+    "section",
+    "sections",
+    "author",
+    "authors",
+    "search",
+    "page",
+    "archive",
+    "archives",
+    "latest",
+    "index",
+    "feed",
+    "rss",
+    "about",
+    "contact",
+    "subscribe",
+    "newsletter",
+    "newsletters",
+    "video",
+    "videos",
+    "gallery",
+    "photos",
+}
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_DOCUMENT_NAME = re.compile(r"([\w-]+)\.(?:s?html?|php|aspx?|jsp|cms)")
+_ID_PARAMETER = re.compile(
+    r"(?:^|&)(?:id|idx|p|article|story|aid|sid|nid|newsid|articleid)=\w", re.IGNORECASE
+)
+_EXCLUDED_ANCESTORS = {
+    "a",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "li",
+    "button",
+    "figcaption",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "select",
+    "label",
+}
+_SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "head", "title"}
+_INLINE_TAGS = {
+    "span",
+    "b",
+    "i",
+    "em",
+    "strong",
+    "u",
+    "font",
+    "small",
+    "big",
+    "sub",
+    "sup",
+    "mark",
+    "abbr",
+    "cite",
+    "q",
+    "time",
+    "code",
+    "br",
+    "wbr",
+    "s",
+    "del",
+    "ins",
+}
+
+
+@dataclass(frozen=True)
+class ArticleVerdict:
+    is_article: bool
+    score: int
+    reasons: tuple[str, ...]
+
+
+def judge_article(tree: HtmlElement, url: str, min_words: int = 150) -> ArticleVerdict:
+    """Decide whether an HTML page is one article rather than a page listing articles.
+
+    Each signal adds or takes away points; no single one decides, because each fails on some
+    sites (og:type "website" on every page, dates missing from URLs, articles without <p>).
+    """
+    score = 0
+    reasons: list[str] = []
+
+    def note(points: int, reason: str) -> None:
+        nonlocal score
+        score += points
+        reasons.append(f"{points:+d} {reason}")
+
+    types = _json_ld_types(tree)
+    if types & ARTICLE_TYPES:
+        note(3, "JSON-LD article type")
+    elif types & LISTING_TYPES:
+        note(-3, "JSON-LD listing type")
+    og_type = _og_type(tree)
+    if og_type == "article":
+        note(2, "og:type article")
+    elif og_type in ("website", "profile"):
+        note(-1, f"og:type {og_type}")
+    parts = urlsplit(url)
+    if _DATE_IN_PATH.search(parts.path):
+        note(1, "date in URL path")
+    if _looks_like_listing_path(parts.path, parts.query):
+        note(-2, "listing-like URL path")
+    body_words = main_block_words(tree)
+    if body_words >= min_words:
+        note(3, f"{body_words} words in one text block")
+    elif body_words >= 40:
+        note(1, f"{body_words} words in one text block")
+    elif body_words < 25:
+        note(-2, f"only {body_words} words in one text block")
+    # Article pages wrap their story in one <article>; fronts and tag pages wrap each teaser.
+    articles = int(tree.xpath("count(//article)"))
+    if articles == 1:
+        note(1, "one <article> element")
+    elif articles >= 3 and body_words < min_words:
+        note(-1, f"{articles} <article> elements")
+    # Related-story boxes put linked headlines on article pages too: they only count against
+    # pages without a body of their own.
+    teasers = _teaser_count(tree)
+    if teasers >= 5 and body_words < min_words:
+        note(-1, f"{teasers} linked headlines")
+    return ArticleVerdict(score >= 2, score, tuple(reasons))
+
+
+def main_block_words(tree: HtmlElement) -> int:
+    """Words in the largest block of running text outside navigation, links and lists.
+
+    Text is credited to its nearest block container, or to that container's parent when the
+    container holds only inline content, so sibling paragraphs add up.
+    """
+    per_block: dict[HtmlElement, int] = {}
+    blocks = _BlockFinder()
+    # The text nodes are selected in C; each element is then looked at once (see _BlockFinder).
+    for text in tree.xpath("//body//text()[normalize-space()]"):
+        holder = text.getparent()
+        if text.is_tail:
+            holder = holder.getparent()
+        block = blocks.block_of(holder) if holder is not None else None
+        if block is not None:
+            per_block[block] = per_block.get(block, 0) + word_units(text)
+    return max(per_block.values(), default=0)
+
+
+def word_units(text: str) -> int:
+    """Count words; Chinese and Japanese, written without spaces, count one word per two characters."""
+    cjk = len(_CJK.findall(text))
+    return len(_CJK.sub(" ", text).split()) + cjk // 2 if cjk else len(text.split())
+
+
+class _BlockFinder:
+    """The container a piece of text counts towards, or None if it sits in excluded markup.
+
+    Results are remembered per element, so a page costs one visit per element, not one walk up
+    the tree per piece of text.
+    """
+
+    def __init__(self) -> None:
+        self._nearest: dict[
+            HtmlElement, HtmlElement | None
+        ] = {}  # element -> nearest block, None if excluded
+        self._result: dict[HtmlElement, HtmlElement | None] = {}
+
+    def block_of(self, node: HtmlElement) -> HtmlElement | None:
+        if node in self._result:
+            return self._result[node]
+        block = self._nearest_block(node)
+        result = block
+        # A paragraph-like block (only inline content) counts towards its parent, so that sibling
+        # <p> or <div class="paragraph"> elements add up to one body.
+        if block is not None:
+            parent = block.getparent()
+            if parent is not None and not any(_is_block(child) for child in block):
+                result = parent
+        self._result[node] = result
+        return result
+
+    def _nearest_block(self, node: HtmlElement) -> HtmlElement | None:
+        path = []
+        current: HtmlElement | None = node
+        inherited: HtmlElement | None = None
+        known = False
+        while current is not None:
+            if current in self._nearest:
+                inherited, known = self._nearest[current], True
+                break
+            path.append(current)
+            current = current.getparent()
+        excluded = known and inherited is None
+        for element in reversed(path):  # from the top down
+            tag = element.tag
+            if excluded or tag in _EXCLUDED_ANCESTORS or tag in _SKIPPED_TAGS:
+                excluded = True
+                self._nearest[element] = None
+                continue
+            if tag not in _INLINE_TAGS:
+                inherited = element
+            self._nearest[element] = inherited
+        return None if excluded else self._nearest[node]
+
+
+def _is_block(node: HtmlElement) -> bool:
+    return isinstance(node.tag, str) and node.tag not in _INLINE_TAGS and node.tag not in _SKIPPED_TAGS
+
+
+def _teaser_count(tree: HtmlElement) -> int:
+    return int(tree.xpath("count(//*[self::h2 or self::h3 or self::h4][.//a[@href]])"))
+
+
+def _looks_like_listing_path(path: str, query: str) -> bool:
+    segments = [s for s in path.lower().split("/") if s]
+    if segments and _DOCUMENT_NAME.fullmatch(segments[-1]) and segments[-1].split(".")[0] == "index":
+        segments.pop()  # ".../story-slug/index.html" names the story, not an index
+    if not segments:
+        return not _ID_PARAMETER.search(query)  # the home page, unless it serves ?id=123
+    if any(s in _LISTING_SEGMENTS for s in segments[:-1]):
+        return True
+    last = segments[-1]
+    name = _DOCUMENT_NAME.fullmatch(last)
+    if name:
+        # "story.html" is a document; "news_list.php?page=2" without an id is not
+        return name.group(1) in _LISTING_SEGMENTS and not _ID_PARAMETER.search(query)
+    if last in _LISTING_SEGMENTS or (last.isdigit() and len(segments) >= 2 and segments[-2] == "page"):
+        return True
+    # "/world/" or "/business/markets": a one-word slug without digits names a section
+    return len(segments) <= 2 and not any(c.isdigit() for c in last) and len(re.split(r"[-_]", last)) == 1
+
+
+def _og_type(tree: HtmlElement) -> str:
+    for node in tree.xpath("//meta[@property='og:type' or @name='og:type']"):
+        return (node.get("content") or "").strip().lower()
+    return ""
+
+
+def _json_ld_types(tree: HtmlElement) -> set[str]:
+    types: set[str] = set()
+    for node in json_ld_objects(tree):
+        value = node.get("@type")
+        for name in value if isinstance(value, list) else [value]:
+            if isinstance(name, str):
+                types.add(name.lower())
+    return types
+
+
+def json_ld_objects(tree: HtmlElement) -> list[dict]:
+    """Return the JSON-LD objects of a page, flattening lists, @graph and mainEntity."""
+    found: list[dict] = []
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text_content() or "null")
+        except ValueError:
+            continue  # broken JSON-LD is common; the page may still carry Open Graph
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                found.append(node)
+                for key in ("@graph", "mainEntity"):
+                    if isinstance(node.get(key), (dict, list)):
+                        stack.append(node[key])
+    return found

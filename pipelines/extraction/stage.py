@@ -1,0 +1,173 @@
+"""Extraction stage: raw page -> article fields, in a pool of worker processes.
+
+trafilatura takes tens of milliseconds of CPU per page. Run on the reactor thread it would stall
+every download behind it, so pages go to a process pool with one worker per core and the stage
+awaits the result. The workers also decode the page, judge whether it is an article at all
+(pipelines.extraction.judge: fronts, section and tag pages are dropped here) and hash its words
+for the near-duplicate signature, so the crawling process does as little per page as it can. Scrapy stops scheduling downloads while too many responses wait in the item
+pipelines (SCRAPER_SLOT_MAX_ACTIVE_SIZE), which bounds the queue in front of the pool.
+
+Settings: EXTRACT_ENABLED, EXTRACT_WORKERS, EXTRACT_FAVOR_PRECISION, EXTRACT_MIN_WORDS, and the
+prune_xpath rules of BOILERPLATE_RULES_FILE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from pipelines import require_asyncio
+from pipelines.drops import ExtractionFailed, NoArticleText, NotAnArticle
+from pipelines.items import ArticleItem, Carried, PageItem
+from pipelines.siterules import Rules, RulesError, load_rules
+
+from .page import ExtractOptions, PageResult, process_page
+
+logger = logging.getLogger(__name__)
+
+
+def _warm_up() -> None:
+    # Import trafilatura and load the language model before the first page arrives.
+    from .metadata import detect_language
+
+    detect_language("warming up the language identifier with a sentence")
+
+
+class ExtractionPipeline:
+    """Turns a PageItem into an ArticleItem; drops pages without article text."""
+
+    def __init__(
+        self, stats: StatsCollector, workers: int, options: ExtractOptions, rules: Rules | None = None
+    ) -> None:
+        self.stats = stats
+        self.workers = workers or os.cpu_count() or 1
+        self.options = options
+        self.rules = rules or Rules()
+        self._pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
+        settings = crawler.settings
+        if not settings.getbool("EXTRACT_ENABLED"):
+            raise NotConfigured("extraction is disabled (EXTRACT_ENABLED = False)")
+        require_asyncio(settings, "extraction")
+        workers = settings.getint("EXTRACT_WORKERS")
+        if workers < 0:
+            raise NotConfigured("EXTRACT_WORKERS must be 0 (one per core) or a positive number")
+        options = ExtractOptions(
+            favor_precision=settings.getbool("EXTRACT_FAVOR_PRECISION"),
+            min_words=settings.getint("EXTRACT_MIN_WORDS"),
+            article_min_words=settings.getint("NEWS_ARTICLE_MIN_WORDS"),
+        )
+        try:
+            rules = load_rules(settings.get("BOILERPLATE_RULES_FILE"))
+        except RulesError as exc:
+            raise NotConfigured(str(exc)) from exc
+        return cls(crawler.stats, workers, options, rules)
+
+    async def open_spider(self) -> None:
+        self._pool = self._start_pool()
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self._pool, _warm_up) for _ in range(self.workers)))
+        logger.info("extraction pool started with %d worker processes", self.workers)
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        # "spawn": a forked copy of the crawler process would inherit the reactor and its threads.
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+    async def close_spider(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, PageItem):
+            return item
+        page = ItemAdapter(item)
+        url = page["url"]
+        result = await self._process(
+            page["body"],
+            page["encoding"],
+            url,
+            page.get("declared_language"),
+            self._options(page["site"]),
+            page.get("request_url"),
+        )
+        self.stats.inc_value(f"extract/{result.outcome}")
+        for note in result.notes:
+            self.stats.inc_value(f"extract/{note}")
+        if result.outcome == "not_article":
+            raise NotAnArticle(f"not an article ({'; '.join(result.reasons)})")
+        if result.outcome != "article" or result.fields is None:
+            raise NoArticleText(f"no article text found ({result.outcome})")
+        fields = dict(result.fields)
+        carried = Carried(
+            request_url=page.get("request_url") or url,
+            page_keys=fields.pop("page_keys"),
+            etag=page.get("etag"),
+            last_modified=page.get("last_modified"),
+            source=page.get("source"),
+            warc_record=page.get("warc_record"),
+            page_lookup=page.get("page_lookup"),
+            word_hashes=fields.pop("word_hashes"),
+        )
+        return ArticleItem(
+            url=url,
+            site=page["site"],
+            fetched_at=page["fetched_at"],
+            cluster_id=None,
+            duplicate_of=None,
+            similarity=None,
+            carried=carried,
+            **fields,
+        )
+
+    def _options(self, site: str) -> ExtractOptions:
+        prune = self.rules.for_host(site).prune_xpath
+        return dataclasses.replace(self.options, prune_xpath=prune) if prune else self.options
+
+    async def _process(
+        self,
+        body: bytes,
+        encoding: str,
+        url: str,
+        language: str | None,
+        options: ExtractOptions,
+        request_url: str | None = None,
+        retry: bool = True,
+    ) -> PageResult:
+        pool = self._pool
+        if pool is None:
+            raise RuntimeError("the extraction pool is not running: open_spider() starts it")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(
+                pool, process_page, body, encoding, url, language, options, request_url
+            )
+        except BrokenProcessPool:
+            # A worker died (out of memory, or a crash inside lxml) and took every page queued in
+            # the pool with it: start one new pool, and give each of those pages one more try.
+            if self._pool is pool:
+                self.stats.inc_value("extract/worker_crashed")
+                logger.error("an extraction worker died; restarting the pool")
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._start_pool()
+            if retry:
+                return await self._process(body, encoding, url, language, options, request_url, retry=False)
+            self.stats.inc_value("extract/failed")
+            raise ExtractionFailed(f"extraction worker crashed twice on {url}") from None
+        except Exception as exc:  # lxml and trafilatura raise many kinds on broken markup
+            self.stats.inc_value("extract/failed")
+            logger.warning("extraction failed on %s: %r", url, exc)
+            raise ExtractionFailed(f"extraction failed on {url}: {exc!r}") from exc

@@ -1,0 +1,96 @@
+"""The spider's callbacks on saved responses: what it follows and what it yields."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
+
+from crawler.sources import SourcesError
+from crawler.spiders.news import NewsSpider
+from pipelines.items import PageItem
+from tests.fixtures.components import project_crawler
+
+
+@pytest.fixture
+def spider() -> NewsSpider:
+    crawler = project_crawler()
+    return NewsSpider.from_crawler(crawler, start_urls="http://www.meridianherald.test/")
+
+
+def response_for(newsroom, url: str, hops_left: int = 2, cls=HtmlResponse) -> Response:
+    host, path = url.split("/", 3)[2], "/" + url.split("/", 3)[3]
+    page = newsroom.pages[host][path]
+    request = Request(url, meta={"hops_left": hops_left, "source": host})
+    return cls(url, body=page.body, headers={"Content-Type": page.content_type}, request=request)
+
+
+def test_a_front_page_is_followed_within_its_host(spider, newsroom):
+    output = list(spider.parse(response_for(newsroom, "http://www.meridianherald.test/")))
+    # every HTML page goes on raw; the extraction stage judges whether it is an article
+    assert [o["url"] for o in output if isinstance(o, PageItem)] == ["http://www.meridianherald.test/"]
+    output = [o for o in output if not isinstance(o, PageItem)]
+    urls = {o.url for o in output}
+    newest_year = max(a.published[:4] for a in newsroom.articles if a.host == "www.meridianherald.test")
+    assert any(f"/news/{newest_year}/" in url for url in urls)
+    assert all(url.startswith("http://www.meridianherald.test/") for url in urls)
+    assert all(o.meta["hops_left"] == 1 for o in output)
+
+
+def test_an_article_is_yielded_raw(spider, newsroom):
+    article = next(a for a in newsroom.articles if a.host == "www.meridianherald.test")
+    output = list(spider.parse(response_for(newsroom, article.url, hops_left=0)))
+    [item] = output  # no links followed at the last hop
+    assert item["url"] == article.url
+    assert item["site"] == article.host
+    assert b"<html" in item["body"]
+    assert item["encoding"] == "utf-8"
+    assert item["fetched_at"].endswith("+00:00")
+    assert "text" not in item
+
+
+def test_feeds_and_sitemaps_lead_to_articles(spider, newsroom):
+    rss = list(spider.parse(response_for(newsroom, "http://www.dailyledger.test/rss.xml", cls=XmlResponse)))
+    ledger = {a.url for a in newsroom.articles if a.host == "www.dailyledger.test"}
+    assert {r.url for r in rss} == ledger
+    assert all(r.meta["hops_left"] == 0 for r in rss)
+    index = list(
+        spider.parse(response_for(newsroom, "http://www.eveningpost.test/sitemap.xml", cls=XmlResponse))
+    )
+    assert {r.url for r in index} == {
+        "http://www.eveningpost.test/sitemaps/news.xml",
+        "http://www.eveningpost.test/sitemaps/sections.xml",
+    }
+    news = list(
+        spider.parse(response_for(newsroom, "http://www.eveningpost.test/sitemaps/news.xml", cls=XmlResponse))
+    )
+    assert {r.url for r in news} == {a.url for a in newsroom.articles if a.host == "www.eveningpost.test"}
+
+
+def test_a_gzipped_sitemap_is_read(spider):
+    body = gzip.compress(
+        b'<?xml version="1.0"?><urlset xmlns="x"><url><loc>http://a.test/1</loc></url></urlset>'
+    )
+    response = Response(
+        "http://a.test/sitemap.xml.gz", body=body, request=Request("http://a.test/sitemap.xml.gz")
+    )
+    assert [r.url for r in spider.parse(response)] == ["http://a.test/1"]
+
+
+def test_binary_and_unknown_responses_are_counted_and_skipped(spider):
+    png = Response(
+        "http://a.test/x.png", body=b"\x89PNG\r\n\x1a\n\x00\x00", headers={"Content-Type": "image/png"}
+    )
+    fake_html = TextResponse(
+        "http://a.test/y", body=b"\x00\x01\x02binary", headers={"Content-Type": "text/html"}, encoding="utf-8"
+    )
+    assert list(spider.parse(png)) == []
+    assert list(spider.parse(fake_html)) == []
+    assert spider.crawler.stats.get_value("news/pages/binary") == 2
+
+
+def test_a_spider_without_sources_cannot_start():
+    with pytest.raises(SourcesError, match="nothing to crawl"):
+        NewsSpider.from_crawler(project_crawler())

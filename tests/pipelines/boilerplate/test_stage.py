@@ -1,0 +1,172 @@
+"""The boilerplate stage built as Scrapy builds it, fed articles directly."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from scrapy.utils.misc import build_from_crawler
+
+from pipelines.boilerplate import BoilerplatePipeline
+from pipelines.drops import OnlyBoilerplate
+from pipelines.items import ArticleItem
+from pipelines.signals import article_recleaned
+from pipelines.text import word_hashes
+from tests.fixtures.components import project_crawler
+
+FOOTER = [
+    "Sign up for the Example Daily newsletter: the news you need every morning.",
+    "Download the Example app for breaking news alerts.",
+    "\u00a9 2026 Example Media. All rights reserved.",
+]
+SITE = "www.example.test"
+
+
+def body(number: int, paragraphs: int = 5) -> list[str]:
+    return [
+        f"In story {name} the {part} paragraph reports what happened, in words no other story uses."
+        for name, part in [(_name(number), _name(p + 20)) for p in range(paragraphs)]
+    ]
+
+
+def _name(number: int) -> str:
+    return [
+        "alpha",
+        "bravo",
+        "charlie",
+        "delta",
+        "echo",
+        "foxtrot",
+        "golf",
+        "hotel",
+        "india",
+        "juliet",
+        "kilo",
+        "lima",
+        "mike",
+        "november",
+        "oscar",
+        "papa",
+        "quebec",
+        "romeo",
+        "sierra",
+        "tango",
+        "uniform",
+        "victor",
+        "whiskey",
+        "xray",
+        "yankee",
+        "zulu",
+        "amber",
+        "bronze",
+        "cobalt",
+        "denim",
+    ][number]
+
+
+def article(number: int, parts: list[str]) -> ArticleItem:
+    return ArticleItem(url=f"http://{SITE}/story/{number}", site=SITE, text="\n\n".join(parts), word_count=0)
+
+
+def stage(tmp_path, **settings) -> BoilerplatePipeline:
+    crawler = project_crawler(**{"DATA_DIR": str(tmp_path), "BOILERPLATE_HOLD_SECONDS": 5.0, **settings})
+    return build_from_crawler(BoilerplatePipeline, crawler)
+
+
+async def run(pipeline: BoilerplatePipeline, items: list[ArticleItem]) -> list:
+    results = await asyncio.gather(*(pipeline.process_item(item) for item in items), return_exceptions=True)
+    await pipeline.close_spider()
+    return results
+
+
+def test_a_new_sites_first_pages_wait_and_come_out_clean(tmp_path):
+    pipeline = stage(tmp_path)
+    items = [article(n, body(n) + FOOTER) for n in range(8)]
+    results = asyncio.run(run(pipeline, items))
+    for result in results:
+        assert not any(line in result["text"] for line in FOOTER)
+        assert result["text"].count("\n\n") == 4
+    assert pipeline.stats.get_value("boilerplate/pages_held") >= 4
+    assert pipeline.stats.get_value("boilerplate/segments_removed") == 3 * 8
+
+
+def test_the_words_a_signature_is_made_of_lose_the_boilerplate_too(tmp_path):
+    pipeline = stage(tmp_path)
+    items = [article(n, body(n) + FOOTER) for n in range(8)]
+    for item in items:  # as the extraction worker hashes them, paragraph by paragraph
+        item.carry.word_hashes = [word_hashes(part) for part in item["text"].split("\n\n")]
+    for result in asyncio.run(run(pipeline, items)):
+        kept = result["text"].split("\n\n")
+        assert [h.tolist() for h in result.carry.word_hashes] == [word_hashes(p).tolist() for p in kept]
+
+
+def test_learned_statistics_persist_between_runs(tmp_path):
+    asyncio.run(run(stage(tmp_path), [article(n, body(n) + FOOTER) for n in range(6)]))
+    second = stage(tmp_path)
+    [result] = asyncio.run(run(second, [article(20, body(20) + FOOTER)]))
+    assert not any(line in result["text"] for line in FOOTER)
+    assert second.stats.get_value("boilerplate/pages_held") is None  # the site was warm already
+
+
+def test_a_brief_keeps_its_text(tmp_path):
+    pipeline = stage(tmp_path)
+    brief = ["Police closed the bridge on Monday after a lorry shed its load; it reopened two hours later."]
+    items = [article(n, body(n) + FOOTER) for n in range(6)] + [article(29, brief + FOOTER)]
+    results = asyncio.run(run(pipeline, items))
+    assert results[-1]["text"] == brief[0]
+
+
+def test_a_paragraph_quoted_in_two_stories_is_kept(tmp_path):
+    quote = "\u201cWe will rebuild the bridge before winter,\u201d the minister said on Tuesday."
+    pipeline = stage(tmp_path)
+    items = [article(n, body(n) + ([quote] if n in (2, 7) else []) + FOOTER) for n in range(12)]
+    results = asyncio.run(run(pipeline, items))
+    assert quote in results[2]["text"]
+    assert quote in results[7]["text"]
+
+
+def test_rules_drop_known_boilerplate_from_the_first_page(tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[site]]\nhosts = ["example.test"]\ndrop_patterns = ["^Download the Example app"]\n')
+    pipeline = stage(tmp_path, BOILERPLATE_RULES_FILE=str(rules), BOILERPLATE_HOLD_SECONDS=0.01)
+    [result] = asyncio.run(run(pipeline, [article(1, body(1) + FOOTER)]))
+    assert FOOTER[1] not in result["text"]
+    assert FOOTER[0] in result["text"]
+    assert pipeline.stats.get_value("boilerplate/rule_matches") == 1
+    assert pipeline.stats.get_value("boilerplate/hold_timeouts") == 1
+
+
+def test_a_page_of_nothing_but_boilerplate_is_dropped(tmp_path):
+    pipeline = stage(tmp_path)
+    items = [article(n, body(n) + FOOTER) for n in range(6)] + [article(28, FOOTER)]
+    results = asyncio.run(run(pipeline, items))
+    assert isinstance(results[-1], OnlyBoilerplate)
+
+
+def test_stored_pages_are_recleaned_when_more_boilerplate_is_learned(tmp_path):
+    pipeline = stage(tmp_path, BOILERPLATE_WARMUP_STORIES=2, BOILERPLATE_HOLD_SECONDS=0.01)
+    recleaned = []
+    pipeline.signals.connect(lambda **kw: recleaned.append(kw), signal=article_recleaned, weak=False)
+    promo = "Watch Example TV live, all day, on our apps."
+
+    async def crawl() -> None:
+        for n in range(8):  # the promo appears from the third story on, after warm-up
+            item = await pipeline.process_item(article(n, body(n) + ([promo] if n >= 2 else [])))
+            pipeline.item_scraped(item, None, None)
+        await pipeline.close_spider()
+
+    asyncio.run(crawl())
+    assert {kw["url"] for kw in recleaned} >= {f"http://{SITE}/story/{n}" for n in (2, 3, 4)}
+    assert all(promo not in kw["text"] for kw in recleaned)
+    assert pipeline.stats.get_value("boilerplate/pages_recleaned") >= 3
+
+
+def test_invalid_settings_are_refused(tmp_path):
+    from scrapy.exceptions import NotConfigured
+
+    with pytest.raises(NotConfigured, match="BOILERPLATE_MIN_STORIES"):
+        stage(tmp_path, BOILERPLATE_MIN_STORIES=1)
+    bad_rules = tmp_path / "bad.toml"
+    bad_rules.write_text('[[site]]\nhosts = ["a.test"]\nprune_xpath = ["//div[@"]\n')
+    with pytest.raises(NotConfigured, match="not a valid XPath"):
+        stage(tmp_path, BOILERPLATE_RULES_FILE=str(bad_rules))

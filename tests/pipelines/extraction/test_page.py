@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import pytest
+
+from pipelines.extraction.metadata import choose_language, clean_authors, clean_title, iso_datetime, valid_url
+from pipelines.extraction.page import ExtractOptions, extract_article
+from tests.fixtures.newsroom.sites import PRESS_TV
+
+
+def page_html(newsroom, article) -> str:
+    path = article.url.split(article.host, 1)[1]
+    return newsroom.pages[article.host][path].body.decode("utf-8")
+
+
+def test_fields_of_a_rendered_article(newsroom):
+    article = next(a for a in newsroom.articles if a.host == "www.meridianherald.test" and not a.edits)
+    fields = extract_article(page_html(newsroom, article), article.url)
+    assert fields["title"] == article.headline
+    assert fields["authors"] == [article.author]
+    assert fields["published"].startswith(article.published[:10])
+    assert fields["language"] == "en"
+    assert fields["canonical_url"] == article.url
+    assert article.paragraphs[0] in fields["text"].split("\n\n")  # boilerplate is the next stage's job
+    assert fields["word_count"] > 50
+
+
+def test_pruning_rules_remove_markup_before_extraction(newsroom):
+    article = next(a for a in newsroom.articles if a.host == PRESS_TV.host)
+    html = page_html(newsroom, article)
+    caption = "US Rep. Ilhan Omar"
+    assert caption in extract_article(html, article.url)["text"]
+    pruned = ExtractOptions(prune_xpath=("//div[@class='pic']",))
+    assert caption not in extract_article(html, article.url, options=pruned)["text"]
+
+
+def test_pages_without_article_text_give_none():
+    assert extract_article("<html><body><nav><a href='/'>Home</a></nav></body></html>", "http://a/") is None
+    assert extract_article("", "http://a/") is None
+    assert extract_article("<html><body><p>Too short.</p></body></html>", "http://a/") is None
+
+
+def test_malformed_html_does_not_raise():
+    broken = (
+        "<html><body><div><p>"
+        + "Words of a story that never closes its tags. " * 20
+        + "<p><b><i></div></span>"
+    )
+    fields = extract_article(broken, "http://example.test/2026/01/01/story")
+    assert fields is None or "Words of a story" in fields["text"]
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "url", "expected"),
+    [
+        (
+            "Taliban say Panjshir captured | Press TV",
+            "Press TV",
+            "http://www.presstv.ir/a",
+            "Taliban say Panjshir captured",
+        ),
+        (
+            "PressTV-Taliban say Panjshir captured",
+            "Press TV",
+            "http://www.presstv.ir/a",
+            "Taliban say Panjshir captured",
+        ),
+        (
+            "The Meridian Herald - Rates rise again",
+            "The Meridian Herald",
+            "http://x.test/a",
+            "Rates rise again",
+        ),
+        (
+            "Covid-19 cases rise - Health",
+            "Example",
+            "http://www.example.com/a",
+            "Covid-19 cases rise - Health",
+        ),
+        ("Storm hits coast \u2014 Coastal Times", "", "http://www.coastaltimes.test/a", "Storm hits coast"),
+    ],
+)
+def test_site_name_is_stripped_from_titles(title, site, url, expected):
+    assert clean_title(title, [site] if site else [], url) == expected
+
+
+def test_authors_are_cleaned():
+    assert clean_authors(["By Jane Doe", " jane doe", "Jane Doe", "", "John  Smith"]) == [
+        "Jane Doe",
+        "jane doe",
+        "John Smith",
+    ]
+
+
+def test_language_prefers_a_confident_detection_then_the_declaration():
+    english = "The government announced on Monday that the new rules would take effect next year."
+    assert choose_language(english, ["de"]) == "en"
+    assert choose_language("Ok.", ["pt-BR"]) == "pt"
+    assert choose_language("Ok.", [None, None]) is None
+    german = "Die Regierung hat am Montag angekündigt, dass die neuen Regeln im nächsten Jahr gelten."
+    assert choose_language(german, ["en"]) == "de"
+
+
+def test_urls_and_dates_are_validated():
+    assert valid_url("/story/1", "http://a.test/x") == "http://a.test/story/1"
+    assert valid_url("javascript:void(0)", "http://a.test/") is None
+    assert valid_url("", "http://a.test/") is None
+    assert iso_datetime("2026-11-20T10:00:00Z") == "2026-11-20T10:00:00+00:00"
+    assert iso_datetime("2026-11-20") == "2026-11-20"
+    assert iso_datetime("yesterday") is None

@@ -1,0 +1,46 @@
+"""The extraction stage built as Scrapy builds it: pages judged and extracted in worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from scrapy.utils.misc import build_from_crawler
+
+from pipelines.drops import NoArticleText, NotAnArticle
+from pipelines.extraction import ExtractionPipeline
+from pipelines.items import ArticleItem, PageItem
+from tests.fixtures.components import project_crawler
+
+
+def test_extraction_runs_in_worker_processes(newsroom):
+    crawler = project_crawler(EXTRACT_WORKERS=1)
+    stage = build_from_crawler(ExtractionPipeline, crawler)
+    target = newsroom.articles[0]
+
+    def page(url: str, body: bytes) -> PageItem:
+        return PageItem(url=url, site=url.split("/")[2], body=body, encoding="utf-8", fetched_at="x")
+
+    article_page = page(target.url, newsroom.pages[target.host][target.url.split(target.host, 1)[1]].body)
+    front = page(f"http://{target.host}/", newsroom.pages[target.host]["/"].body)
+    # marked up as an article, but with no text to speak of (a video page, say)
+    empty = page(
+        f"http://{target.host}/2026/01/01/empty-story",
+        b'<html><head><meta property="og:type" content="article"><script type="application/ld+json">'
+        b'{"@type": "NewsArticle"}</script></head><body><p>Watch.</p></body></html>',
+    )
+
+    async def run():
+        await stage.open_spider()
+        try:
+            pages = (article_page, front, empty)
+            return await asyncio.gather(*(stage.process_item(p) for p in pages), return_exceptions=True)
+        finally:
+            await stage.close_spider()
+
+    item, listing, nothing = asyncio.run(run())
+    assert isinstance(item, ArticleItem)
+    assert item["title"] == target.headline
+    assert len(item.carry.word_hashes) == len(item["text"].split("\n\n"))
+    assert isinstance(listing, NotAnArticle)
+    assert isinstance(nothing, NoArticleText)
+    assert crawler.stats.get_value("extract/not_article") == 1

@@ -1,0 +1,167 @@
+"""The near-duplicate stage, with the versioning and storage stages around it, built as Scrapy
+builds them."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import build_from_crawler
+
+from pipelines import clock
+from pipelines.drops import LaterCopy, Unchanged
+from pipelines.extraction import ExtractionPipeline
+from pipelines.items import ArticleItem, new_cluster_id
+from pipelines.neardup import NearDuplicatePipeline
+from pipelines.state import StoreError
+from tests.fixtures.components import Stages, article, project_crawler
+from tests.fixtures.crawls import stored_articles
+from tests.fixtures.newsroom import edits
+from tests.fixtures.newsroom.stories import load_stories
+
+
+def test_copies_are_tagged_and_distinct_stories_are_not(tmp_path):
+    stories = load_stories()
+    rng = random.Random(5)
+    original = list(stories[10].paragraphs)
+    items = [
+        article("http://a.test/1", original),
+        article("http://b.test/1", edits.add_dateline(edits.trim_ending(original, rng), rng)),
+        article("http://c.test/1", stories[11].paragraphs),
+        article("http://d.test/1", edits.retypeset(original, rng)),
+    ]
+    first, trimmed, other, retyped = asyncio.run(Stages(tmp_path).run(items))
+    assert first["cluster_id"] == new_cluster_id("http://a.test/1")
+    assert first["duplicate_of"] is None
+    for copy in (trimmed, retyped):
+        assert copy["cluster_id"] == first["cluster_id"]
+        assert copy["duplicate_of"] == "http://a.test/1"
+        assert 0 < copy["similarity"] <= 1
+    assert retyped["similarity"] == 1.0
+    assert other["cluster_id"] != first["cluster_id"]
+    assert other["duplicate_of"] is None
+    assert "signature" not in first
+    assert len(stored_articles(tmp_path)) == 4
+
+
+def test_same_page_again_is_not_stored_twice(tmp_path):
+    stories = load_stories()
+    asyncio.run(Stages(tmp_path).run([article("http://a.test/1", stories[0].paragraphs)]))
+    results = asyncio.run(
+        Stages(tmp_path).run(
+            [
+                article("http://a.test/1", stories[0].paragraphs),
+                article("http://b.test/9", stories[0].paragraphs),
+            ]
+        )
+    )
+    assert isinstance(results[0], Unchanged)
+    assert results[1]["duplicate_of"] == "http://a.test/1"  # recognised from the earlier run
+    assert len(stored_articles(tmp_path)) == 2
+
+
+def test_drop_mode_drops_later_copies(tmp_path):
+    stories = load_stories()
+    results = asyncio.run(
+        Stages(tmp_path, NEARDUP_DROP_DUPLICATES=True).run(
+            [
+                article("http://a.test/1", stories[0].paragraphs),
+                article("http://b.test/1", stories[0].paragraphs),
+            ]
+        )
+    )
+    assert isinstance(results[1], LaterCopy)
+    assert list(stored_articles(tmp_path)) == ["http://a.test/1"]
+
+
+def test_decisions_are_deterministic_for_the_same_order(tmp_path):
+    stories = load_stories()
+    rng = random.Random(8)
+    items = []
+    for n in range(6):
+        base = list(stories[20 + n % 3].paragraphs)
+        items.append(article(f"http://s{n}.test/x", edits.trim_ending(base, rng)))
+    first = asyncio.run(Stages(tmp_path / "one").run([ArticleItem(i) for i in items]))
+    second = asyncio.run(Stages(tmp_path / "two").run([ArticleItem(i) for i in items]))
+    assert [(r["cluster_id"], r["duplicate_of"]) for r in first] == [
+        (r["cluster_id"], r["duplicate_of"]) for r in second
+    ]
+    assert len({r["cluster_id"] for r in first}) == 3
+
+
+def test_an_unusable_store_stops_the_stage_with_a_clear_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="DATA_DIR"):
+        Stages(tmp_path / "file" / "data")
+
+
+def test_disabled_stages_say_so(tmp_path):
+    with pytest.raises(NotConfigured, match="NEARDUP_ENABLED"):
+        build_from_crawler(
+            NearDuplicatePipeline, project_crawler(NEARDUP_ENABLED=False, DATA_DIR=str(tmp_path))
+        )
+    with pytest.raises(NotConfigured, match="EXTRACT_WORKERS"):
+        build_from_crawler(ExtractionPipeline, project_crawler(EXTRACT_WORKERS=-1))
+
+
+def test_a_story_published_or_stored_years_ago_is_matched_in_a_later_run(tmp_path):
+    stories = load_stories()
+    rng = random.Random(8)
+    old = article("http://a.test/old", stories[0].paragraphs)
+    old["fetched_at"] = (clock.now() - timedelta(days=9 * 365)).isoformat(timespec="seconds")
+    old["published"] = old["fetched_at"][:10]
+    asyncio.run(Stages(tmp_path).run([old, article("http://b.test/fresh", stories[1].paragraphs)]))
+    stages = Stages(tmp_path, NEARDUP_HOT_SIGNATURES=1000)
+    late = article("http://c.test/late", edits.add_dateline(list(stories[0].paragraphs), rng))
+    [copy] = asyncio.run(stages.run([late]))
+    assert copy["duplicate_of"] == "http://a.test/old"
+    assert copy["cluster_id"] == new_cluster_id("http://a.test/old")
+
+
+def test_forgetting_is_opt_in_and_counts_by_the_time_a_story_was_stored(tmp_path):
+    stories = load_stories()
+    old = article("http://a.test/old", stories[0].paragraphs)
+    old["published"] = clock.now_iso()[:10]  # published recently, but stored long ago
+    old["fetched_at"] = (clock.now() - timedelta(days=400)).isoformat(timespec="seconds")
+    asyncio.run(Stages(tmp_path).run([old]))
+    [copy] = asyncio.run(
+        Stages(tmp_path, NEARDUP_FORGET_AFTER_DAYS=365).run(
+            [article("http://b.test/1", stories[0].paragraphs)]
+        )
+    )
+    assert copy["duplicate_of"] is None
+    [copy] = asyncio.run(Stages(tmp_path).run([article("http://c.test/1", stories[0].paragraphs)]))
+    assert copy["duplicate_of"] == "http://a.test/old"
+
+
+def test_an_unreadable_cold_index_is_a_counted_failure_and_the_article_is_still_stored(tmp_path):
+    stories = load_stories()
+    asyncio.run(Stages(tmp_path).run([article("http://a.test/1", stories[0].paragraphs)]))
+    stages = Stages(tmp_path)
+
+    def unreadable(*args, **kwargs):
+        raise StoreError("the cold near-duplicate index cannot be read: database disk image is malformed")
+
+    stages.neardup.store.candidates = unreadable
+    # a copy of the stored story: its band keys are in the cold index, which must be read
+    [item] = asyncio.run(stages.run([article("http://b.test/1", stories[0].paragraphs)]))
+    assert item["duplicate_of"] is None
+    assert stages.crawler.stats.get_value("neardup/cold_lookup_failed") == 1
+    assert stages.crawler.stats.get_value("run/failed") is True
+    assert set(stored_articles(tmp_path)) == {"http://a.test/1", "http://b.test/1"}
+
+
+def test_a_clock_set_behind_the_store_is_reported(tmp_path, caplog):
+    stories = load_stories()
+    ahead = article("http://a.test/1", stories[0].paragraphs)
+    ahead["fetched_at"] = (clock.now() + timedelta(days=30)).isoformat(timespec="seconds")
+    asyncio.run(Stages(tmp_path).run([ahead]))
+    stages = Stages(tmp_path)
+    with caplog.at_level("ERROR"):
+        [copy] = asyncio.run(stages.run([article("http://b.test/1", stories[0].paragraphs)]))
+    assert stages.crawler.stats.get_value("neardup/clock_behind_store") is True
+    assert "behind the newest article in the store" in caplog.text
+    assert copy["duplicate_of"] == "http://a.test/1"  # matching does not depend on the clock

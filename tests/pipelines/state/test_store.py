@@ -1,0 +1,271 @@
+"""The article store and page history: one contract, the same tests on every backend (SQLite,
+and the real PostgreSQL of this machine)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from scrapy.settings import Settings
+
+from pipelines import clock
+from pipelines.signatures import BandLayout, Signature, Signer
+from pipelines.state import StoreError, open_backend
+from pipelines.state.interfaces import PageFetch
+from pipelines.urls import page_keys
+from settings import base
+
+SCHEME = Signer().scheme
+LAYOUT = BandLayout()
+DAY_AGO = (clock.now() - timedelta(days=1)).isoformat(timespec="seconds")
+
+
+class Backend:
+    """One backend's store, opened again and again over the same data, and raw SQL on it."""
+
+    def __init__(self, settings: Settings, sql) -> None:
+        self.settings = settings
+        self.sql = sql
+        self._opened: list = []
+
+    def open(self, layout: BandLayout | None = LAYOUT, scheme: str | None = SCHEME):
+        backend = open_backend(self.settings)
+        self._opened.append(backend)
+        return backend.open_store(scheme, layout)
+
+    def segments(self):
+        backend = open_backend(self.settings)
+        self._opened.append(backend)
+        return backend.open_segments()
+
+    def close(self) -> None:
+        while self._opened:
+            self._opened.pop().close()
+
+
+def project_settings(**values) -> Settings:
+    settings = Settings()
+    settings.setmodule(base)
+    settings.setdict(values)
+    return settings
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+def backend(request, tmp_path):
+    if request.param == "sqlite":
+
+        def sql(statement: str) -> None:
+            db = sqlite3.connect(tmp_path / "articles.sqlite3")
+            db.execute(statement)
+            db.commit()
+            db.close()
+
+        opened = Backend(project_settings(DATA_DIR=str(tmp_path)), sql)
+        yield opened
+        opened.close()
+        return
+    import psycopg
+
+    from tests.fixtures.scaleout import POSTGRES_DSN, Namespace
+
+    namespace = Namespace()
+
+    def sql(statement: str) -> None:
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+            conn.execute(f"SET search_path TO {namespace.name}")
+            conn.execute(statement)
+
+    settings = project_settings(
+        STORAGE_BACKEND="postgres", STORAGE_POSTGRES_DSN=POSTGRES_DSN, STORAGE_POSTGRES_SCHEMA=namespace.name
+    )
+    opened = Backend(settings, sql)
+    yield opened
+    opened.close()
+    namespace.clean()
+
+
+def keys(signature: Signature):
+    return LAYOUT.keys(signature.hashvalues[np.newaxis, :])[0]
+
+
+def fetch(url: str, etag: str | None = None) -> PageFetch:
+    return PageFetch(page_keys(url), DAY_AGO, etag)
+
+
+def article(url: str, text: str = "Some story text about the news of the day.") -> dict:
+    return {
+        "url": url,
+        "canonical_url": url,
+        "site": "example.test",
+        "title": "Title",
+        "authors": ["A B"],
+        "published": DAY_AGO[:10],
+        "language": "en",
+        "text": text,
+        "word_count": 9,
+        "fetched_at": DAY_AGO,
+        "cluster_id": "c1",
+        "duplicate_of": None,
+        "similarity": None,
+    }
+
+
+def test_add_is_idempotent_on_url_and_keeps_the_signature(backend):
+    signer = Signer()
+    store = backend.open()
+    signature = signer.sign("Some story text about the news of the day.")
+    assert store.add(article("http://a/1"), signature, fetch("http://a/1")) is True
+    assert store.add(article("http://a/1", "changed"), signature, fetch("http://a/1")) is False
+    rows = store.candidates(keys(signature))
+    assert rows.urls == ["http://a/1"]
+    assert rows.first_urls == ["http://a/1"]
+    assert np.array_equal(rows.matrix[0], signature.hashvalues)
+    assert store.candidates(keys(signer.sign("an unrelated text of other words entirely"))).urls == []
+    # forgetting is opt-in, by the time a story was stored
+    assert store.candidates(keys(signature), stored_since=clock.now_iso()).urls == []
+    assert np.array_equal(store.shingles(["http://a/1", "http://a/2"])["http://a/1"], signature.shingles)
+    [stored] = list(store.articles())
+    assert stored["text"].startswith("Some story")
+    assert stored["authors"] == ["A B"]
+    backend.close()
+
+
+def test_data_survives_reopening_and_update_text(backend):
+    signer = Signer()
+    store = backend.open()
+    store.add(article("http://a/1"), signer.sign("first text of the story here"), fetch("http://a/1"))
+    backend.close()
+    store = backend.open()
+    new = signer.sign("cleaned text")
+    assert store.update_text("http://a/1", "cleaned text", 2, new)
+    assert not store.update_text("http://a/none", "x", 1, new)
+    assert np.array_equal(store.candidates(keys(new)).matrix[0], new.hashvalues)
+    assert store.candidates(keys(signer.sign("first text of the story here"))).urls == []
+    assert next(store.articles())["text"] == "cleaned text"
+    backend.close()
+
+
+def test_a_failed_write_leaves_nothing_half_stored(backend):
+    store = backend.open()
+    broken = Signer().sign("text")
+    object.__setattr__(broken, "shingles", None)  # the signature row cannot be written
+    with pytest.raises(ValueError, match="shingle set"):
+        store.add(article("http://a/1"), broken, fetch("http://a/1"))
+    assert list(store.articles()) == []
+    backend.close()
+
+
+def test_signatures_of_other_settings_are_refused(backend):
+    backend.open()
+    backend.close()
+    with pytest.raises(StoreError, match="NEARDUP_NUM_PERM"):
+        backend.open(None, Signer(num_perm=64).scheme)
+
+
+def test_an_unusable_data_dir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreError, match="set DATA_DIR to a writable directory"):
+        open_backend(project_settings(DATA_DIR=str(blocker / "data"))).open_store(SCHEME, LAYOUT)
+    with pytest.raises(StoreError, match="unknown STORAGE_BACKEND"):
+        open_backend(project_settings(DATA_DIR=str(tmp_path), STORAGE_BACKEND="mongodb"))
+
+
+def test_segment_stats_store_round_trip(backend):
+    store = backend.segments()
+    assert store.load("example.test") is None
+    store.save({"example.test": {"stories": 3}, "other.test": {"stories": 1}})
+    store.save({"example.test": {"stories": 4}})
+    assert store.load("example.test") == {"stories": 4}
+    assert store.load("other.test") == {"stories": 1}
+    backend.close()
+
+
+def test_versions_of_a_page_and_its_fetches(backend):
+    signer = Signer()
+    store = backend.open()
+    first = article("http://a/1")
+    store.add({**first, "text_hash": "h1"}, signer.sign(first["text"]), fetch("http://a/1", '"v1"'))
+    state = store.page(page_keys("https://a/1"))  # http and https are one page
+    assert state.version == 1
+    assert state.text_hash == "h1"
+    assert state.etag == '"v1"'
+    second = {
+        **first,
+        "text": "A changed story text.",
+        "text_hash": "h2",
+        "version": 2,
+        "previous_id": state.article_id,
+    }
+    assert store.add(second, signer.sign(second["text"]), fetch("http://a/1", '"v2"'))
+    state = store.page(page_keys("http://a/1"))
+    assert state.version == 2
+    assert state.etag == '"v2"'
+    # only the current version is matched against
+    assert store.candidates(keys(signer.sign(first["text"]))).urls == []
+    assert store.candidates(keys(signer.sign(second["text"]))).urls == ["http://a/1"]
+    assert [a["version"] for a in store.articles()] == [1, 2]
+    store.touch_page(PageFetch(page_keys("http://a/1"), clock.now_iso()))
+    assert store.page(page_keys("http://a/1")).fetched_at > DAY_AGO
+    assert store.page(page_keys("http://a/2")) is None
+    backend.close()
+
+
+def test_a_store_from_before_the_band_table_is_indexed_on_opening(backend):
+    signer = Signer()
+    store = backend.open()
+    texts = [
+        f"story number {n} about the harbour, the council and the weather of the week" for n in range(30)
+    ]
+    for n, text in enumerate(texts):
+        store.add(article(f"http://a/{n}", text), signer.sign(text), fetch(f"http://a/{n}"))
+    backend.close()
+    # as the previous release left it: signatures, no band table, no layout recorded
+    backend.sql("DROP TABLE bands")
+    backend.sql("DELETE FROM settings WHERE name = 'band_layout'")
+    store = backend.open()
+    for n, text in enumerate(texts):
+        assert f"http://a/{n}" in store.candidates(keys(signer.sign(text))).urls
+    assert len(list(store.articles())) == 30
+    backend.close()
+
+
+def test_another_band_layout_rebuilds_the_band_table(backend):
+    signer = Signer()
+    store = backend.open()
+    text = "a story told once and looked up with another band layout later on"
+    store.add(article("http://a/1"), signer.sign(text), fetch("http://a/1"))
+    backend.close()
+    other = BandLayout(128, 32, 4)
+    store = backend.open(other)
+    found = store.candidates(other.keys(signer.sign(text).hashvalues[np.newaxis, :])[0])
+    assert found.urls == ["http://a/1"]
+    backend.close()
+
+
+def test_a_recleaned_text_is_found_by_its_new_bands_only(backend):
+    signer = Signer()
+    store = backend.open()
+    before, after = (
+        "the first text of the story, with a promo line",
+        "the story's text once cleaned of the promo",
+    )
+    store.add(article("http://a/1", before), signer.sign(before), fetch("http://a/1"))
+    assert store.update_text("http://a/1", after, 7, signer.sign(after))
+    assert store.candidates(keys(signer.sign(after))).urls == ["http://a/1"]
+    assert store.candidates(keys(signer.sign(before))).urls == []
+    backend.close()
+
+
+def test_a_lost_band_table_is_rebuilt_on_opening(backend):
+    signer = Signer()
+    store = backend.open()
+    text = "a story whose cold index entries were lost with the band table"
+    store.add(article("http://a/1"), signer.sign(text), fetch("http://a/1"))
+    backend.close()
+    backend.sql("DELETE FROM bands")
+    store = backend.open()
+    assert store.candidates(keys(signer.sign(text))).urls == ["http://a/1"]
+    backend.close()
