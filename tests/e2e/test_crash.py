@@ -38,6 +38,11 @@ POINTS = sorted({point for point, _ in KILLS})
 RANDOM_TRIALS = 3
 
 
+def stats(result: subprocess.CompletedProcess) -> str:
+    """The crawl's stats, as it logged them: what a failed assertion needs to be understood."""
+    return result.stderr[result.stderr.rfind("Dumping Scrapy stats") :][:4000]
+
+
 def partition(data_dir) -> set[frozenset[str]]:
     clusters = defaultdict(set)
     for url, row in stored_articles(data_dir).items():
@@ -86,7 +91,7 @@ def test_a_crawl_killed_at_any_point_loses_nothing(small_newsroom, tmp_path):
             status = killed_crawl(server, data_dir, point, count)
             if number < len(KILLS):  # a random count may be more than the crawl reaches
                 assert status == -signal.SIGKILL, (point, count)
-            run_crawl(server, data_dir)  # the next scheduled run
+            result = run_crawl(server, data_dir)  # the next scheduled run
             db = sqlite3.connect(data_dir / "articles.sqlite3")
             urls = [row[0] for row in db.execute("SELECT url FROM articles")]
             unsigned = db.execute(
@@ -96,6 +101,12 @@ def test_a_crawl_killed_at_any_point_loses_nothing(small_newsroom, tmp_path):
                 "SELECT COUNT(*) FROM signatures s LEFT JOIN articles a ON a.id = s.article_id WHERE a.id IS NULL"
             ).fetchone()[0]
             db.close()
-            assert len(urls) == len(set(urls)) == len(small_newsroom.articles), (point, count)
+            missing = {a.url for a in small_newsroom.articles} - set(urls)
+            assert len(urls) == len(set(urls)) == len(small_newsroom.articles), (
+                point,
+                count,
+                missing,
+                stats(result),
+            )
             assert unsigned == orphans == 0, (point, count)
             assert partition(data_dir) == expected, (point, count)
