@@ -44,6 +44,14 @@ class Dialect:
     without_rowid: str  # a table that is its own primary-key B-tree
     # Takes a named lock until the transaction ends (None: a write transaction is exclusive already).
     transaction_lock: str | None
+    # Sends a list of integers as one array (PostgreSQL), not as a placeholder each (SQLite).
+    integer_arrays: bool = False
+
+    def any_integer(self, column: str, values: list[int]) -> tuple[str, list[Any]]:
+        """`column` is one of `values`: the SQL (with `?` placeholders) and its parameters."""
+        if self.integer_arrays:
+            return f"{column} = ANY(?)", [values]
+        return _in_list(column, len(values)), values
 
     def sql(self, text: str) -> str:
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)
@@ -72,6 +80,7 @@ POSTGRES = Dialect(
     "BOOLEAN",
     "",
     "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ?))",
+    integer_arrays=True,
 )
 
 SCHEMA = """
@@ -351,16 +360,17 @@ class SQLStore:
     # --- the cold index -----------------------------------------------------------------------
 
     def _candidates_query(self, keys: np.ndarray, stored_since: str | None) -> tuple[str, list[Any]]:
-        keys_list = np.asarray(keys).ravel().astype(np.int64).tolist()
+        bands, params = self.db.dialect.any_integer(
+            "band", np.asarray(keys).ravel().astype(np.int64).tolist()
+        )
         query = (
             "SELECT a.id, a.url, a.cluster_id, a.duplicate_of, s.minhash, s.shingle_count "
             "FROM articles a JOIN signatures s ON s.article_id = a.id "
-            f"WHERE a.id IN (SELECT article_id FROM bands WHERE {_in_list('band', len(keys_list))}) AND a.current"
+            f"WHERE a.id IN (SELECT article_id FROM bands WHERE {bands}) AND a.current"
         )
-        params: list[Any] = keys_list
         if stored_since is not None:
             query += " AND a.fetched_at >= ?"
-            params = [*keys_list, stored_since]
+            params = [*params, stored_since]
         return self._sql(query + " ORDER BY a.id"), params
 
     def candidates(self, keys: np.ndarray, stored_since: str | None = None) -> IndexRows:
