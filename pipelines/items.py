@@ -47,6 +47,8 @@ class Carried:
     page_lookup: Any = None  # (page key, PageState or None) the store gave before the fetch
     # Word hashes per paragraph of `text` (from the extraction worker), for the signature.
     word_hashes: list[np.ndarray] | None = None
+    # The same for the page's short lines extraction left out, for learning the site's template.
+    template_lines: list[np.ndarray] | None = None
     text_hash: str | None = None  # of the cleaned text (versioning)
     previous: Any = None  # the page's stored state when this is a new version (PageState)
     signature: Any = None  # the MinHash signature, stored beside the article (Signature)

@@ -97,10 +97,15 @@ class SiteSegments:
     def boilerplate(self) -> set[str]:
         return {key for key in self.segments if self.is_boilerplate(key)}
 
-    def observe(self, keys: list[str]) -> tuple[int, set[str]]:
-        """Record one page's segments; return its story number and the segments it made boilerplate."""
-        unique = list(dict.fromkeys(keys))
-        own = [key for key in unique if not self.is_boilerplate(key)]
+    def observe(self, keys: list[str], around: list[str] | None = None) -> tuple[int, set[str]]:
+        """Record one page's segments; return its story number and the segments it made boilerplate.
+
+        *keys* are the paragraphs of the page's text, *around* its other lines, which extraction
+        left out (pipelines.extraction.lines): both show the site's template, only the first
+        tell which story the page is.
+        """
+        own = [key for key in dict.fromkeys(keys) if not self.is_boilerplate(key)]
+        unique = list(dict.fromkeys([*keys, *(around or ())]))
         story = self._same_story(own)
         if story is None:
             self.stories += 1

@@ -143,7 +143,8 @@ class BoilerplatePipeline:
             keys = [segment_key(h) for h in hashes]
         else:
             keys = [paragraph_key(p) for p in parts]
-        _, learned = site.observe(keys)
+        around = [segment_key(h) for h in carry.template_lines or []]
+        _, learned = site.observe(keys, around)
         self._dirty.add(site_name)
         if learned:
             self._learned(site_name, learned)

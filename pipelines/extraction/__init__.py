@@ -1,9 +1,12 @@
 """Extraction stage: each HTML page judged (article or not) and its article extracted.
 
-stage.py     the item pipeline: pages to a pool of worker processes, articles back
-page.py      what a worker does with one page: decode, parse, judge, extract
-judge.py     article or listing page (front, section, tag, search)
-metadata.py  title, authors, date, language and canonical URL from the page's own markup
+stage.py         the item pipeline: pages to a pool of worker processes, articles back
+page.py          what a worker does with one page: decode, parse, judge, extract
+judge.py         article or not: the tree model's probability, and what the page declares
+pagefeatures.py  the signals the judge reads from a parsed page
+judgemodel.py    the judge's trees, loaded from judge_model.json and evaluated with numpy
+markup.py        the page's JSON-LD objects and declared types
+metadata.py      title, authors, date, language and canonical URL from the page's own markup
 """
 
 from .stage import ExtractionPipeline

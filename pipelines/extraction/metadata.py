@@ -5,29 +5,57 @@ fallback. Runs in the extraction workers.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
-from .judge import json_ld_objects
+from .markup import ARTICLE_TYPES, json_ld_objects, types_of
 
-ARTICLE_TYPES = {
-    "Article",
-    "NewsArticle",
-    "ReportageNewsArticle",
-    "AnalysisNewsArticle",
-    "BackgroundNewsArticle",
-    "OpinionNewsArticle",
-    "ReviewNewsArticle",
-    "BlogPosting",
-    "LiveBlogPosting",
-    "Report",
+_ORGANIZATION_TYPES = {
+    "organization",
+    "newsmediaorganization",
+    "corporation",
+    "localbusiness",
+    "educationalorganization",
+    "governmentorganization",
+    "website",
 }
+# Placeholders that stand where a byline would name a person, in the languages most often met.
+_NOT_A_PERSON = {
+    "the", "news", "web", "site", "staff", "team", "admin", "administrator", "newsroom", "editor", "editors", "editorial",
+    "redaktion", "rédaction", "redacción", "redazione", "redactie", "redação", "anonymous",
+}  # fmt: skip
+_BYLINE_PREFIX = re.compile(
+    r"^(?:.*?\b(?:by|von|par|por|di|door|av|af)\s+|(?:author|autor|auteur)\s*:?\s+)", re.I
+)
+# What bylines carry after the name: "Jane Doe • Updated March 3", "Jane Doe December 2".
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+# A month alone ends a byline only if it cannot be a name ("Theresa May", "Avery August").
+_NAMELESS_MONTH = r"(?:january|february|september|october|november|december|jan|feb|sept?|oct|nov|dec)\.?"
+_DAY = r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"
+_BYLINE_DATE = re.compile(
+    rf"(?:\s*[•|·]\s*{_MONTH}(?:{_DAY})?|\s+{_MONTH}{_DAY}|\s+{_NAMELESS_MONTH}(?:\s+\d{{4}})?)\s*$", re.I
+)
+_BYLINE_UPDATED = re.compile(r"\s*(?:[•|·-]\s*)?(?:last\s+)?(?:updated|posted|published)\b.*$", re.I)
+_BYLINE_XPATH = (
+    "//*[(contains(@class,'author') or contains(@class,'byline') or contains(@id,'author')"
+    " or @itemprop='author' or contains(@rel,'author')) and not(ancestor-or-self::*["
+    "contains(@class,'comment') or contains(@class,'footer') or self::footer or contains(@class,'related')])]"
+)
+_BYLINE_MAX_WORDS = 6
+# An <h1> this unlike the declared headline, and this short, names the site or a section.
+_SAME_TITLE, _SHORT_HEADLINE = 0.4, 4
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022/\\\u00bb]+\s+")
 _GLUED_SITE = re.compile(r"^(?P<first>[\w.]+)[|\-\u2013\u2014:](?P<rest>\S.*)$")
 _LANGUAGE_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
@@ -46,21 +74,30 @@ class PageMetadata:
     language: str | None = None
     canonical_url: str | None = None
     h1: str | None = None
+    headlines: tuple[str, ...] = ()  # the page's visible <h1> texts
+    organizations: tuple[str, ...] = ()  # names the JSON-LD gives organizations: never an author
 
     @classmethod
     def read(cls, tree: HtmlElement, url: str) -> PageMetadata:
         meta = cls()
-        meta.h1 = " ".join(tree.xpath("string(//h1)").split()) or None
+        meta.headlines = tuple(
+            text for h1 in tree.xpath("//h1") if (text := unescape(" ".join(h1.text_content().split())))
+        )
+        meta.h1 = meta.headlines[0] if meta.headlines else None
+        organizations: list[str] = []
         for node in json_ld_objects(tree):
-            types = node.get("@type")
-            types = set(types) if isinstance(types, list) else {types}
+            types = types_of(node)
+            if types & _ORGANIZATION_TYPES and (name := _string(node.get("name"))):
+                organizations.append(name)
             if types & ARTICLE_TYPES:
                 meta.headline = meta.headline or _string(node.get("headline"))
                 meta.published = meta.published or iso_datetime(_string(node.get("datePublished")))
-                meta.authors = meta.authors or _json_ld_names(node.get("author"))
+                meta.authors = meta.authors or _json_ld_names(node.get("author"), organizations)
                 publisher = node.get("publisher")
                 if isinstance(publisher, dict):
                     meta.site_name = meta.site_name or _string(publisher.get("name"))
+                    organizations.extend(filter(None, [_string(publisher.get("name"))]))
+        meta.organizations = tuple(organizations)
         meta.site_name = meta.site_name or _meta_content(tree, "og:site_name")
         meta.headline = meta.headline or _meta_content(tree, "og:title")
         meta.published = meta.published or iso_datetime(_meta_content(tree, "article:published_time"))
@@ -115,10 +152,92 @@ def clean_authors(names: list[str]) -> list[str]:
     """Strip "By" prefixes and blanks from author names, keeping their order, without repeats."""
     cleaned: list[str] = []
     for name in names:
-        name = re.sub(r"^\s*by\s+", "", " ".join(name.split()), flags=re.IGNORECASE).strip(" ,")
+        name = _BYLINE_PREFIX.sub("", " ".join(unescape(name).split()))
+        name = _BYLINE_UPDATED.sub("", _BYLINE_DATE.sub("", name)).strip(" ,;|•·-")
         if name and name not in cleaned:
             cleaned.append(name)
     return cleaned
+
+
+def choose_title(page: PageMetadata, declared: str | None, site_names: list[str], url: str) -> str | None:
+    """The headline: the page's visible <h1> when it is the story's, else the declared one.
+
+    *declared* is the title the page's metadata gives (JSON-LD, Open Graph, <title>). A page
+    with several <h1> uses the one closest to it; an <h1> of a few words quite unlike it is the
+    site's or the section's name.
+    """
+    reference = clean_title(unescape(page.headline or declared or ""), site_names, url)
+    if not page.headlines:
+        return reference
+    best = max(page.headlines, key=lambda h1: _similarity(h1, reference or ""))
+    unlike = bool(reference) and _similarity(best, reference or "") < _SAME_TITLE
+    label = len(best.split()) <= _SHORT_HEADLINE < len((reference or "").split())
+    if unlike and (label or _names_site(best, site_names, url)):
+        return reference
+    return clean_title(best, site_names, url)
+
+
+def choose_authors(candidates: list[list[str]], not_authors: list[str]) -> list[str]:
+    """The first source's names that can be people's: not a site or organization, not "Staff",
+    not a date or a URL. Sources come most specific first."""
+    for names in candidates:
+        kept = [name for name in clean_authors(names) if _could_be_person(name, not_authors)]
+        if kept:
+            return kept
+    return []
+
+
+def choose_published(
+    declared: str | None, found: str | None, confirmed: Callable[[], str | None], fetched_on: str
+) -> str | None:
+    """The publication date.
+
+    *found* is htmldate's extensive search for the original date; a bare year it guessed from
+    the text (a copyright line) comes out as January 1st and is kept only if the quick search
+    (*confirmed*, run only then) agrees. The page's declared date-time (*declared*) keeps its time of day when
+    it is that same day. Nothing after the fetch is a publication date.
+    """
+    day = found if found and found <= fetched_on else None
+    if day and day.endswith("-01-01") and confirmed() != day:
+        day = None
+    if declared and day and declared[:10] == day:
+        return declared
+    return day
+
+
+def byline_names(tree: HtmlElement) -> list[str]:
+    """The first short text the template marks as the author's (class or id "author" or "byline",
+    itemprop or rel "author"), outside comments, footers and related-story boxes."""
+    for element in tree.xpath(_BYLINE_XPATH):
+        names = element.xpath(".//*[@itemprop='name']")
+        text = " ".join((names[0] if names else element).text_content().split())
+        if len(text) > 2 and len(text.split()) <= _BYLINE_MAX_WORDS:
+            return [text]
+    return []
+
+
+def _could_be_person(name: str, not_authors: list[str]) -> bool:
+    words = name.casefold().split()
+    if not any(c.isalpha() for c in name) or len(words) > 6 or "://" in name or "@" in name:
+        return False
+    if all(word.strip(".,") in _NOT_A_PERSON for word in words):
+        return False
+    if sum(c.isdigit() for c in name) >= 2 or not _BYLINE_DATE.sub("", f" {name}"):  # a date
+        return False
+    # Declared names only: a personal site is often named after its author.
+    return not any(_squash(name) == _squash(other) for other in not_authors)
+
+
+def _names_site(text: str, site_names: list[str], url: str) -> bool:
+    key = _squash(text)
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    return bool(key) and (
+        key in (_host_label(url), _squash(host)) or any(key == _squash(name) for name in site_names)
+    )
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a.casefold(), b.casefold(), autojunk=False).ratio()
 
 
 def choose_language(text: str, declared: list[str | None]) -> str | None:
@@ -200,10 +319,14 @@ def _link_href(tree: HtmlElement, rel: str) -> str | None:
     return None
 
 
-def _json_ld_names(value: Any) -> list[str] | None:
+def _json_ld_names(value: Any, organizations: list[str]) -> list[str] | None:
+    """The names of a JSON-LD author value; an organization named as the author is not one."""
     values = value if isinstance(value, list) else [value]
     names = []
     for entry in values:
+        if isinstance(entry, dict) and types_of(entry) & _ORGANIZATION_TYPES:
+            organizations.extend(filter(None, [_string(entry.get("name"))]))
+            continue
         name = entry.get("name") if isinstance(entry, dict) else entry
         if isinstance(name, str) and name.strip() and name.strip() not in names:
             names.append(name.strip())

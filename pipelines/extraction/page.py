@@ -7,29 +7,41 @@ Settings: EXTRACT_FAVOR_PRECISION, EXTRACT_MIN_WORDS, NEWS_ARTICLE_MIN_WORDS.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import trafilatura
+from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlElement, HTMLParser, document_fromstring
-from trafilatura.metadata import extract_author, extract_metadata
+from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
+from pipelines import clock
 from pipelines.text import join_paragraphs, normalize_text, paragraphs, word_hashes, words
 from pipelines.urls import page_keys
 
 from .judge import judge_article
-from .metadata import PageMetadata, choose_language, clean_authors, clean_title
+from .layout import has_layout_tables, unwrap_layout_tables
+from .lines import template_line_hashes
+from .metadata import (
+    PageMetadata,
+    byline_names,
+    choose_authors,
+    choose_language,
+    choose_published,
+    choose_title,
+)
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ExtractOptions:
-    favor_precision: bool = True
+    favor_precision: bool = False
     min_words: int = 10
     prune_xpath: tuple[str, ...] = ()
     article_min_words: int = 150  # NEWS_ARTICLE_MIN_WORDS, for pages without article markup
@@ -93,13 +105,16 @@ def process_page(
     declared_language: str | None,
     options: ExtractOptions,
     request_url: str | None = None,
+    fetched_on: str | None = None,
 ) -> PageResult:
     """Decode, parse once, judge whether the page is an article, and extract it if so.
 
     Runs in an extraction worker: decoding, parsing and judging cost as much CPU again as the
     extraction of a small page, so none of it stays in the crawling process. The fields include
-    `word_hashes`, one array per paragraph of `text`, for the near-duplicate signature, and
-    `page_keys`, the keys the page is known under in the store (see pipelines.urls.page_keys).
+    `word_hashes`, one array per paragraph of `text`, for the near-duplicate signature,
+    `template_lines`, the same for the page's short lines extraction left out (for the boilerplate
+    stage, see pipelines.extraction.lines), and `page_keys`, the keys the page is known under in
+    the store (see pipelines.urls.page_keys).
     """
     html, corrected = decode_body(body, encoding)
     tree, repairs = parse_html(html)
@@ -111,73 +126,107 @@ def process_page(
     verdict = judge_article(tree, url, options.article_min_words)
     if not verdict.is_article:
         return PageResult("not_article", reasons=verdict.reasons, notes=notes)
-    fields = _extract_fields(html, tree, url, declared_language, options)
+    fields = _extract_fields(html, tree, url, declared_language, options, fetched_on)
     if fields is None:
         return PageResult("no_text", reasons=verdict.reasons, notes=notes)
-    fields["word_hashes"] = [word_hashes(part) for part in paragraphs(fields["text"])]
+    parts = paragraphs(fields["text"])
+    fields["word_hashes"] = [word_hashes(part) for part in parts]
+    fields["template_lines"] = template_line_hashes(tree, parts)
     fields["page_keys"] = page_keys(url, request_url)
     return PageResult("article", fields, verdict.reasons, notes)
 
 
 def extract_article(
-    html: str, url: str, declared_language: str | None = None, options: ExtractOptions = ExtractOptions()
+    html: str,
+    url: str,
+    declared_language: str | None = None,
+    options: ExtractOptions = ExtractOptions(),
+    fetched_on: str | None = None,
 ) -> dict[str, Any] | None:
     """Return the article fields of one page, or None when no article text is found.
 
-    Fields: title, authors, published, language, canonical_url, text, word_count.
+    Fields: title, authors, published, language, canonical_url, text, word_count. *fetched_on*
+    (YYYY-MM-DD, the clock's today if not given) bounds the publication date.
     """
     tree = load_html(html)
     if tree is None:
         return None
-    return _extract_fields(html, tree, url, declared_language, options)
+    return _extract_fields(html, tree, url, declared_language, options, fetched_on)
+
+
+def _main_text(html: str, tree: HtmlElement, url: str, options: ExtractOptions) -> str | None:
+    """trafilatura's main text; when it finds none, once more in its recall mode, which finds the
+    text of some layouts the other modes miss.
+
+    trafilatura gets the markup, not our tree: parsing it again costs half of copying the tree,
+    and ours stays whole for the metadata. A page laid out in tables gets a copy of our tree with
+    its layout tables unwrapped (pipelines.extraction.layout), so its paragraphs stay apart.
+    """
+    laid_out = has_layout_tables(tree)
+    for recall in (False, True):
+        page: str | HtmlElement = html
+        if laid_out:
+            page = copy.deepcopy(tree)
+            unwrap_layout_tables(page)
+        document = trafilatura.bare_extraction(
+            page,
+            url=url,
+            with_metadata=False,
+            include_comments=False,
+            favor_precision=options.favor_precision and not recall,
+            favor_recall=recall,
+            deduplicate=False,  # trafilatura's cache is per process and order-dependent
+            prune_xpath=list(options.prune_xpath) or None,
+        )
+        if body := getattr(document, "text", None):
+            return body
+    return None
 
 
 def _extract_fields(
-    html: str, tree: HtmlElement, url: str, declared_language: str | None, options: ExtractOptions
+    html: str,
+    tree: HtmlElement,
+    url: str,
+    declared_language: str | None,
+    options: ExtractOptions,
+    fetched_on: str | None,
 ) -> dict[str, Any] | None:
     page = PageMetadata.read(tree, url)
-    # trafilatura gets the markup, not our tree: parsing it again costs half of copying the tree,
-    # and ours stays whole for the metadata fallback.
-    document = trafilatura.bare_extraction(
-        html,
-        url=url,
-        with_metadata=False,
-        include_comments=False,
-        favor_precision=options.favor_precision,
-        deduplicate=False,  # trafilatura's cache is per process and order-dependent
-        prune_xpath=list(options.prune_xpath) or None,
-    )
-    body = getattr(document, "text", None)
+    body = _main_text(html, tree, url, options)
     if not body:
         return None
-    # JSON-LD and Open Graph name the headline and date on most news pages; trafilatura's own
-    # metadata search (<title>, bylines, htmldate) costs a third of an extraction, so it runs only
-    # for pages that do not declare them.
-    fallback = None
-    if not (page.headline and page.published):
-        fallback = extract_metadata(tree, url)
-    site_names = [name for name in (page.site_name, fallback.sitename if fallback else None) if name]
-    title = clean_title(
-        page.headline or (fallback.title if fallback else None) or page.h1 or "", site_names, url
+    fetched_on = fetched_on or clock.now().date().isoformat()
+    # trafilatura's metadata search: <meta> and JSON-LD authors, bylines, and htmldate's search
+    # for the original publication date, never later than the fetch.
+    date_search = {"original_date": True, "extensive_search": True, "max_date": fetched_on}
+    found = extract_metadata(tree, url, date_config=date_search)
+    site_names = [name for name in (page.site_name, found.sitename) if name]
+    title = choose_title(page, found.title, site_names, url)
+    published = choose_published(
+        page.published,
+        found.date,
+        lambda: find_date(tree, url=url, original_date=True, extensive_search=False, max_date=fetched_on),
+        fetched_on,
+    )
+    # The page's JSON-LD persons first, then trafilatura's (meta, JSON-LD, its byline search), then
+    # our byline search. A name the page declares an organization's is no author; a site's name
+    # is, when the site is a person's.
+    authors = choose_authors(
+        [page.authors or [], (found.author or "").split(";"), byline_names(tree)], list(page.organizations)
     )
     parts = paragraphs(body)
     # trafilatura keeps an <h1> that sits inside the article container: the headline is not body text.
-    headlines = {normalize_text(t) for t in (title, page.headline, page.h1) if t}
+    headlines = {normalize_text(t) for t in (title, page.headline, *page.headlines) if t}
     if len(parts) > 1 and normalize_text(parts[0]) in headlines:
         parts = parts[1:]
     text = join_paragraphs(parts)
     word_count = len(words(text))
     if word_count < options.min_words:
         return None
-    if page.authors:
-        authors = page.authors
-    else:
-        byline = fallback.author if fallback else extract_author(tree)
-        authors = (byline or "").split(";")
     return {
         "title": title,
-        "authors": clean_authors(authors),
-        "published": page.published or (fallback.date if fallback else None),
+        "authors": authors,
+        "published": published,
         "language": choose_language(text, [page.language, declared_language]),
         "canonical_url": page.canonical_url or url,
         "text": text,

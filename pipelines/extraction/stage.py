@@ -103,6 +103,7 @@ class ExtractionPipeline:
             page.get("declared_language"),
             self._options(page["site"]),
             page.get("request_url"),
+            (page.get("fetched_at") or "")[:10] or None,
         )
         self.stats.inc_value(f"extract/{result.outcome}")
         for note in result.notes:
@@ -121,6 +122,7 @@ class ExtractionPipeline:
             warc_record=page.get("warc_record"),
             page_lookup=page.get("page_lookup"),
             word_hashes=fields.pop("word_hashes"),
+            template_lines=fields.pop("template_lines"),
         )
         return ArticleItem(
             url=url,
@@ -145,6 +147,7 @@ class ExtractionPipeline:
         language: str | None,
         options: ExtractOptions,
         request_url: str | None = None,
+        fetched_on: str | None = None,
         retry: bool = True,
     ) -> PageResult:
         pool = self._pool
@@ -153,7 +156,7 @@ class ExtractionPipeline:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(
-                pool, process_page, body, encoding, url, language, options, request_url
+                pool, process_page, body, encoding, url, language, options, request_url, fetched_on
             )
         except BrokenProcessPool:
             # A worker died (out of memory, or a crash inside lxml) and took every page queued in
@@ -164,7 +167,9 @@ class ExtractionPipeline:
                 pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._start_pool()
             if retry:
-                return await self._process(body, encoding, url, language, options, request_url, retry=False)
+                return await self._process(
+                    body, encoding, url, language, options, request_url, fetched_on, retry=False
+                )
             self.stats.inc_value("extract/failed")
             raise ExtractionFailed(f"extraction worker crashed twice on {url}") from None
         except Exception as exc:  # lxml and trafilatura raise many kinds on broken markup

@@ -86,3 +86,17 @@ def test_state_round_trips_and_forgets_one_off_segments():
     assert restored.stories == 399
     # one-off paragraphs of old stories are forgotten, so the state stays bounded
     assert len(site.segments) <= 3 * (FORGET_AFTER + 50) + len(TEMPLATE) < 3 * 399
+
+
+def test_lines_extraction_left_out_teach_the_template_but_not_the_story():
+    site = SiteSegments(min_stories=4, min_share=0.2, warmup_stories=4)
+    # Long stories: extraction kept their paragraphs only; the promo was left out of the text.
+    for number in range(1, 6):
+        site.observe(keys(story(number)), around=keys(["Share this story with a friend.", f"Story {number}"]))
+    assert site.is_boilerplate(segment_key("Share this story with a friend."))
+    # A brief, whose extraction kept the promo: it is the site's, the brief's own line is not.
+    brief = ["A short brief of one paragraph.", "Share this story with a friend."]
+    site.observe(keys(brief))
+    assert [site.is_boilerplate(k) for k in keys(brief)] == [False, True]
+    # Lines seen around the text do not make a story look like another one.
+    assert site.stories == 6

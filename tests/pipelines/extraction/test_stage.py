@@ -22,11 +22,12 @@ def test_extraction_runs_in_worker_processes(newsroom):
 
     article_page = page(target.url, newsroom.pages[target.host][target.url.split(target.host, 1)[1]].body)
     front = page(f"http://{target.host}/", newsroom.pages[target.host]["/"].body)
-    # marked up as an article, but with no text to speak of (a video page, say)
+    # marked up as a dated article, but with no text to speak of (a video page, say)
     empty = page(
         f"http://{target.host}/2026/01/01/empty-story",
         b'<html><head><meta property="og:type" content="article"><script type="application/ld+json">'
-        b'{"@type": "NewsArticle"}</script></head><body><p>Watch.</p></body></html>',
+        b'{"@type": "NewsArticle", "datePublished": "2026-01-01"}</script></head>'
+        b"<body><p>Watch.</p></body></html>",
     )
 
     async def run():

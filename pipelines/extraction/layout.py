@@ -1,0 +1,84 @@
+"""Tables that lay a page out, turned into plain blocks before extraction.
+
+Older templates, and some republishers' still, put the whole story in one cell of a layout table.
+trafilatura reads a table as data: it writes each row as one line, so a story's paragraphs, its
+caption and the site's promos inside that cell become one "paragraph", and the boilerplate stage,
+which learns what a site repeats paragraph by paragraph, could never learn them apart. A table
+whose cells hold paragraphs, lists, headings, other tables or lines broken by <br> is a layout, not
+data: its rows and cells become <div>s, so each paragraph inside is a paragraph again. So does a
+table of one column, a box drawn around a caption or a promo: trafilatura would keep its cell
+borders as "|" in the text.
+"""
+
+from __future__ import annotations
+
+from lxml.html import HtmlElement
+
+# A cell holding one of these is laid out, not a datum.
+_BLOCKS = frozenset(
+    {
+        "p",
+        "div",
+        "table",
+        "ul",
+        "ol",
+        "dl",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "section",
+        "article",
+        "pre",
+    }
+)
+# Line breaks in one cell that make it running text rather than a datum.
+_BREAKS_FOR_TEXT = 2
+_TABLE_PARTS = frozenset({"table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"})
+_FIND_LAYOUT = (
+    ".//td[p or div or table or ul or ol or blockquote or h1 or h2 or h3 or count(br) >= 2]"
+    " | .//table[not(.//tr[count(td | th) > 1])]"
+)
+
+
+def has_layout_tables(tree: HtmlElement) -> bool:
+    """Whether *tree* has a table cell laid out with blocks (cheap: one XPath query)."""
+    return bool(tree.xpath(_FIND_LAYOUT + "[1]"))
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> int:
+    """Turn every layout table of *tree* into <div>s, in place; returns how many there were."""
+    unwrapped = 0
+    for table in list(tree.iter("table")):
+        parts = _own_parts(table)
+        rows = [part for part in parts if part.tag == "tr"]
+        one_column = all(sum(1 for cell in row if cell.tag in ("td", "th")) <= 1 for row in rows)
+        if not (one_column or any(_is_laid_out(part) for part in parts if part.tag in ("td", "th"))):
+            continue
+        for element in [table, *parts]:
+            element.tag = "div"
+            for attribute in ("width", "height", "align", "valign", "colspan", "rowspan"):
+                element.attrib.pop(attribute, None)
+        unwrapped += 1
+    return unwrapped
+
+
+def _own_parts(table: HtmlElement) -> list[HtmlElement]:
+    """The table's rows, row groups and cells, not those of tables nested in its cells."""
+    parts = []
+    stack = list(table)
+    while stack:
+        element = stack.pop()
+        if element.tag in _TABLE_PARTS and element.tag != "table":
+            parts.append(element)
+            if element.tag not in ("td", "th", "caption"):
+                stack.extend(element)
+    return parts
+
+
+def _is_laid_out(cell: HtmlElement) -> bool:
+    children = [child.tag for child in cell if isinstance(child.tag, str)]
+    return any(tag in _BLOCKS for tag in children) or children.count("br") >= _BREAKS_FOR_TEXT
