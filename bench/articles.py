@@ -251,7 +251,7 @@ def main() -> None:
         f"{FAR_BELOW_SHARE:.0%} of pages {FAR_BELOW} below; no boilerplate leak, body recall >= 0.98): "
         + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in met.items())
     )
-    print(json.dumps({k: round(v, 4) for k, v in figures.items()} | {"met": met}))
+    print(json.dumps({k: round(v, 4) for k, v in figures.items()} | {"met": {k: bool(v) for k, v in met.items()}}))
 
 
 if __name__ == "__main__":

@@ -4,10 +4,10 @@ Older templates, and some republishers' still, put the whole story in one cell o
 trafilatura reads a table as data: it writes each row as one line, so a story's paragraphs, its
 caption and the site's promos inside that cell become one "paragraph", and the boilerplate stage,
 which learns what a site repeats paragraph by paragraph, could never learn them apart. A table
-whose cells hold paragraphs, lists, headings, other tables or lines broken by <br> is a layout, not
-data: its rows and cells become <div>s, so each paragraph inside is a paragraph again. So does a
-table of one column, a box drawn around a caption or a promo: trafilatura would keep its cell
-borders as "|" in the text.
+with a cell of running text (paragraphs, other tables or lines broken by <br>, and more words than
+a data cell holds) is a layout, not data: its rows and cells become <div>s, so each paragraph
+inside is a paragraph again. Comparison tables, whose cells often wrap a few words in <p>, stay
+tables: unwrapped, their cells would be lost as short lines.
 """
 
 from __future__ import annotations
@@ -37,15 +37,15 @@ _BLOCKS = frozenset(
 )
 # Line breaks in one cell that make it running text rather than a datum.
 _BREAKS_FOR_TEXT = 2
+# Words in one laid-out cell that make it a page's text rather than a datum (the longest cells of
+# real comparison tables hold about 25).
+_WORDS_FOR_TEXT = 60
 _TABLE_PARTS = frozenset({"table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"})
-_FIND_LAYOUT = (
-    ".//td[p or div or table or ul or ol or blockquote or h1 or h2 or h3 or count(br) >= 2]"
-    " | .//table[not(.//tr[count(td | th) > 1])]"
-)
+_FIND_LAYOUT = ".//td[p or div or table or ul or ol or blockquote or h1 or h2 or h3 or count(br) >= 2]"
 
 
 def has_layout_tables(tree: HtmlElement) -> bool:
-    """Whether *tree* has a table cell laid out with blocks (cheap: one XPath query)."""
+    """Whether *tree* may have a layout table: a cell laid out with blocks (one XPath query)."""
     return bool(tree.xpath(_FIND_LAYOUT + "[1]"))
 
 
@@ -54,9 +54,7 @@ def unwrap_layout_tables(tree: HtmlElement) -> int:
     unwrapped = 0
     for table in list(tree.iter("table")):
         parts = _own_parts(table)
-        rows = [part for part in parts if part.tag == "tr"]
-        one_column = all(sum(1 for cell in row if cell.tag in ("td", "th")) <= 1 for row in rows)
-        if not (one_column or any(_is_laid_out(part) for part in parts if part.tag in ("td", "th"))):
+        if not any(_is_running_text(part) for part in parts if part.tag in ("td", "th")):
             continue
         for element in [table, *parts]:
             element.tag = "div"
@@ -79,6 +77,7 @@ def _own_parts(table: HtmlElement) -> list[HtmlElement]:
     return parts
 
 
-def _is_laid_out(cell: HtmlElement) -> bool:
+def _is_running_text(cell: HtmlElement) -> bool:
     children = [child.tag for child in cell if isinstance(child.tag, str)]
-    return any(tag in _BLOCKS for tag in children) or children.count("br") >= _BREAKS_FOR_TEXT
+    laid_out = any(tag in _BLOCKS for tag in children) or children.count("br") >= _BREAKS_FOR_TEXT
+    return laid_out and len(cell.text_content().split()) >= _WORDS_FOR_TEXT

@@ -167,7 +167,8 @@ def _main_text(html: str, tree: HtmlElement, url: str, options: ExtractOptions) 
         page: str | HtmlElement = html
         if laid_out:
             page = copy.deepcopy(tree)
-            unwrap_layout_tables(page)
+            laid_out = unwrap_layout_tables(page) > 0
+            page = page if laid_out else html
         document = trafilatura.bare_extraction(
             page,
             url=url,

@@ -49,17 +49,27 @@ def test_a_data_table_stays_a_table():
     assert len(tree.xpath("//td")) == 4
 
 
-def test_layout_tables_become_divs_and_nested_data_tables_stay():
+def test_layout_tables_become_divs_and_nested_tables_stay():
+    story = "".join(f"<p>{p}</p>" for p in STORY)
     tree = document_fromstring(
-        "<html><body><table><tr><td><p>Story text.</p><table><tr><td>Rovers</td><td>31</td></tr></table>"
+        f"<html><body><table><tr><td>{story}<table><tr><td>Rovers</td><td>31</td></tr></table>"
         "<table class='box'><tr><td>A promo in a box.</td></tr></table></td><td>Sidebar</td></tr></table>"
         "</body></html>"
     )
     assert has_layout_tables(tree)
-    assert unwrap_layout_tables(tree) == 2  # the page's table and the one-cell box
-    assert len(tree.xpath("//table")) == 1
-    assert tree.xpath("//table//td/text()") == ["Rovers", "31"]
-    assert tree.xpath("//div[@class='box']//text()") == ["A promo in a box."]
+    assert unwrap_layout_tables(tree) == 1
+    assert len(tree.xpath("//table")) == 2
+    assert tree.xpath("//table//td/text()") == ["Rovers", "31", "A promo in a box."]
+
+
+def test_a_comparison_table_with_paragraphs_in_its_cells_stays_a_table():
+    rows = "".join(
+        f"<tr><td><p>Plan {n}</p></td><td><p>Unlimited users</p><p>Email support</p></td><td><p>${n}9</p></td></tr>"
+        for n in range(1, 6)
+    )
+    tree = document_fromstring(f"<html><body><table>{rows}</table></body></html>")
+    assert unwrap_layout_tables(tree) == 0
+    assert len(tree.xpath("//td")) == 15
 
 
 def test_a_page_shows_its_short_lines_that_extraction_left_out():
