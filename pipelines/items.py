@@ -24,7 +24,7 @@ class PageItem(scrapy.Item):
     request_url = scrapy.Field()  # URL the page was first requested as
     site = scrapy.Field()  # host name the page was served from
     body = scrapy.Field()  # bytes as received (after content decoding)
-    encoding = scrapy.Field()  # character encoding Scrapy detected for the body
+    http_charset = scrapy.Field()  # the charset Content-Type names, if any (see extraction.charset)
     fetched_at = scrapy.Field()  # ISO 8601 UTC
     declared_language = scrapy.Field()  # Content-Language header, if any
     etag = scrapy.Field()  # validators for the next, conditional fetch

@@ -29,6 +29,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
+from w3lib.encoding import http_content_type_encoding
 from w3lib.url import canonicalize_url
 
 from crawler.discovery import PageKind, feed_links, sniff_kind
@@ -162,7 +163,7 @@ class NewsSpider(Spider):
             request_url=redirects[0],
             site=urlsplit(response.url).hostname,
             body=response.body,
-            encoding=response.encoding,
+            http_charset=http_content_type_encoding(header(b"Content-Type")),
             fetched_at=clock.now_iso(),
             declared_language=header(b"Content-Language"),
             etag=header(b"ETag"),

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
+from pipelines.text import word_units
+
 from .judgemodel import JudgeModel, shipped_model
 from .markup import ARTICLE_TYPES, json_ld_objects, json_ld_types, og_type
 from .pagefeatures import DATE_IN_PATH, page_features
@@ -64,7 +66,6 @@ _LISTING_SEGMENTS = {
     "gallery",
     "photos",
 }
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _DOCUMENT_NAME = re.compile(r"([\w-]+)\.(?:s?html?|php|aspx?|jsp|cms)")
 _ID_PARAMETER = re.compile(
     r"(?:^|&)(?:id|idx|p|article|story|aid|sid|nid|newsid|articleid)=\w", re.IGNORECASE
@@ -247,12 +248,6 @@ def main_block_words(tree: HtmlElement) -> int:
         if block is not None:
             per_block[block] = per_block.get(block, 0) + word_units(text)
     return max(per_block.values(), default=0)
-
-
-def word_units(text: str) -> int:
-    """Count words; Chinese and Japanese, written without spaces, count one word per two characters."""
-    cjk = len(_CJK.findall(text))
-    return len(_CJK.sub(" ", text).split()) + cjk // 2 if cjk else len(text.split())
 
 
 class _BlockFinder:

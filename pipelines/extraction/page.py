@@ -24,6 +24,7 @@ from pipelines import clock
 from pipelines.text import join_paragraphs, normalize_text, paragraphs, word_hashes, words
 from pipelines.urls import page_keys
 
+from .charset import decode_page
 from .judge import judge_article
 from .layout import has_layout_tables, unwrap_layout_tables
 from .lines import template_line_hashes
@@ -54,34 +55,14 @@ class PageResult:
     outcome: str  # "article", "not_article" (a front, section, tag page...), "no_text", "unparseable"
     fields: dict[str, Any] | None = None
     reasons: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()  # what had to be repaired: "charset_mismatch", "markup_repaired"
+    notes: tuple[
+        str, ...
+    ] = ()  # what had to be repaired: "charset_mismatch", "bytes_replaced", "markup_repaired"
 
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-_SINGLE_BYTE = {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "cp1252", "windows-1252", "ascii", "us-ascii"}
 # Tag mismatches libxml2 repaired; a few are common on real pages, this many means broken markup.
 _REPAIRS_FOR_MALFORMED = 3
-
-
-def decode_body(body: bytes, encoding: str) -> tuple[str, bool]:
-    """Decode *body*, correcting a declared charset the bytes contradict; the flag says it did.
-
-    Servers often declare ISO-8859-1 for UTF-8 pages (every accented letter turns into two
-    characters of mojibake) or UTF-8 for Windows-1252 pages (undecodable bytes).
-    """
-    try:
-        text = body.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        try:
-            return body.decode("utf-8"), True
-        except UnicodeDecodeError:
-            return body.decode("cp1252", errors="replace"), True
-    if encoding.lower().replace("_", "-") in _SINGLE_BYTE and not body.isascii():
-        try:
-            return body.decode("utf-8"), True
-        except UnicodeDecodeError:
-            pass
-    return text, False
 
 
 def parse_html(html: str) -> tuple[HtmlElement | None, int]:
@@ -100,7 +81,7 @@ def parse_html(html: str) -> tuple[HtmlElement | None, int]:
 
 def process_page(
     body: bytes,
-    encoding: str,
+    http_charset: str | None,
     url: str,
     declared_language: str | None,
     options: ExtractOptions,
@@ -116,11 +97,10 @@ def process_page(
     stage, see pipelines.extraction.lines), and `page_keys`, the keys the page is known under in
     the store (see pipelines.urls.page_keys).
     """
-    html, corrected = decode_body(body, encoding)
+    decoded = decode_page(body, http_charset)
+    html = decoded.text
     tree, repairs = parse_html(html)
-    notes = (("charset_mismatch",) if corrected else ()) + (
-        ("markup_repaired",) if repairs >= _REPAIRS_FOR_MALFORMED else ()
-    )
+    notes = decoded.notes + (("markup_repaired",) if repairs >= _REPAIRS_FOR_MALFORMED else ())
     if tree is None:
         return PageResult("unparseable", notes=notes)
     verdict = judge_article(tree, url, options.article_min_words)

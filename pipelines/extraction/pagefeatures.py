@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
+from pipelines.text import word_units
+
 from .markup import ARTICLE_TYPES, json_ld_types, og_type
 
 # JSON-LD types by the kind of page they mark.
@@ -98,8 +100,8 @@ def page_features(
     features["meta_author"] = float(count("//meta[@name='author' or @property='article:author']") > 0)
 
     text = " ".join(tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"))
-    words = len(text.split())
-    link_words = len(" ".join(tree.xpath("//body//a//text()")).split())
+    words = word_units(text)
+    link_words = word_units(" ".join(tree.xpath("//body//a//text()")))
     features["log_words"] = math.log1p(words)
     features["link_density"] = link_words / max(1, words)
     features["currency"] = math.log1p(len(_PRICE.findall(text)))
@@ -149,10 +151,10 @@ def page_features(
     features["has_main"] = float(count("//main") > 0)
     features["h1_count"] = count("//h1")
     paragraph_texts = [p.text_content() for p in tree.xpath("//p")]
-    paragraph_words = [len(text.split()) for text in paragraph_texts]
+    paragraph_words = [word_units(text) for text in paragraph_texts]
     long_paragraphs = [text for text, n in zip(paragraph_texts, paragraph_words) if n >= 20]
     features["log_long_p"] = math.log1p(sum(1 for n in paragraph_words if n >= 30))
-    features["long_p_words"] = math.log1p(sum(len(text.split()) for text in long_paragraphs))
+    features["long_p_words"] = math.log1p(sum(map(word_units, long_paragraphs)))
     features["median_p_words"] = math.log1p(statistics.median(paragraph_words) if paragraph_words else 0)
     # running prose ends its sentences; feature lists and specifications often do not
     features["sentence_share"] = sum(
@@ -182,7 +184,7 @@ def page_features(
     features["cards"] = math.log1p(max(cards.values(), default=0))
     features["nav_links"] = log_count("//nav//a|//aside//a|//*[contains(@class,'sidebar')]//a")
     features["buttons_links"] = log_count("//a[contains(@class,'btn') or contains(@class,'button')]|//button")
-    features["title_words"] = math.log1p(len((tree.findtext(".//title") or "").split()))
+    features["title_words"] = math.log1p(word_units(tree.findtext(".//title") or ""))
 
     parts = urlsplit(url)
     segments = [s for s in parts.path.split("/") if s]

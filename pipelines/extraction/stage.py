@@ -98,7 +98,7 @@ class ExtractionPipeline:
         url = page["url"]
         result = await self._process(
             page["body"],
-            page["encoding"],
+            page.get("http_charset"),
             url,
             page.get("declared_language"),
             self._options(page["site"]),
@@ -142,7 +142,7 @@ class ExtractionPipeline:
     async def _process(
         self,
         body: bytes,
-        encoding: str,
+        http_charset: str | None,
         url: str,
         language: str | None,
         options: ExtractOptions,
@@ -156,7 +156,7 @@ class ExtractionPipeline:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(
-                pool, process_page, body, encoding, url, language, options, request_url, fetched_on
+                pool, process_page, body, http_charset, url, language, options, request_url, fetched_on
             )
         except BrokenProcessPool:
             # A worker died (out of memory, or a crash inside lxml) and took every page queued in
@@ -168,7 +168,7 @@ class ExtractionPipeline:
                 self._pool = self._start_pool()
             if retry:
                 return await self._process(
-                    body, encoding, url, language, options, request_url, fetched_on, retry=False
+                    body, http_charset, url, language, options, request_url, fetched_on, retry=False
                 )
             self.stats.inc_value("extract/failed")
             raise ExtractionFailed(f"extraction worker crashed twice on {url}") from None

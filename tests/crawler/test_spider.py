@@ -46,7 +46,7 @@ def test_an_article_is_yielded_raw(spider, newsroom):
     assert item["url"] == article.url
     assert item["site"] == article.host
     assert b"<html" in item["body"]
-    assert item["encoding"] == "utf-8"
+    assert item["http_charset"] == "utf-8"
     assert item["fetched_at"].endswith("+00:00")
     assert "text" not in item
 

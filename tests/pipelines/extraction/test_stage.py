@@ -18,7 +18,7 @@ def test_extraction_runs_in_worker_processes(newsroom):
     target = newsroom.articles[0]
 
     def page(url: str, body: bytes) -> PageItem:
-        return PageItem(url=url, site=url.split("/")[2], body=body, encoding="utf-8", fetched_at="x")
+        return PageItem(url=url, site=url.split("/")[2], body=body, http_charset="utf-8", fetched_at="x")
 
     article_page = page(target.url, newsroom.pages[target.host][target.url.split(target.host, 1)[1]].body)
     front = page(f"http://{target.host}/", newsroom.pages[target.host]["/"].body)
