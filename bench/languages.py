@@ -24,12 +24,10 @@ from __future__ import annotations
 import gzip
 import json
 import multiprocessing
-import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 import trafilatura
 from trafilatura.metadata import extract_metadata
@@ -37,9 +35,8 @@ from trafilatura.metadata import extract_metadata
 from pipelines.extraction.charset import decode_page
 from pipelines.extraction.page import ExtractOptions, extract_article, process_page
 from settings import base
+from tests.fixtures.multilingual import DATASET, manifest, page_url
 
-ROOT = Path(__file__).resolve().parents[1]
-DATASET = Path(os.environ.get("MULTILINGUAL_DIR", ROOT.parent / "shared" / "data" / "multilingual"))
 OPTIONS = ExtractOptions(
     favor_precision=base.EXTRACT_FAVOR_PRECISION,
     min_words=base.EXTRACT_MIN_WORDS,
@@ -70,13 +67,6 @@ class PageScore:
     title_trafilatura: bool | None
     date: bool | None
     date_trafilatura: bool | None
-
-
-def manifest() -> list[dict]:
-    path = DATASET / "manifest.jsonl"
-    if not path.is_file():
-        raise SystemExit(f"multilingual pages not found at {DATASET}; set MULTILINGUAL_DIR")
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def shingles(text: str) -> Counter[tuple[str, ...]]:
@@ -118,8 +108,8 @@ def same_language(found: str | None, label: str) -> bool:
 def score_page(entry: dict) -> PageScore:
     label = json.loads((DATASET / "labels" / f"{entry['id']}.json").read_text(encoding="utf-8"))
     body = gzip.decompress((DATASET / "pages" / f"{entry['id']}.html.gz").read_bytes())
-    url = label.get("url") or entry.get("url") or f"http://{entry['host']}/"
-    truth_html = body.decode(entry["charset"], errors="replace")
+    url = page_url(entry, label)
+    truth_html = body.decode(entry["charset"], errors="replace").removeprefix("\ufeff")
     charset_right = decode_page(body).text == truth_html
     result = process_page(body, None, url, None, OPTIONS)
     fields = result.fields

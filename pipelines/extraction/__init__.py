@@ -2,6 +2,9 @@
 
 stage.py         the item pipeline: pages to a pool of worker processes, articles back
 page.py          what a worker does with one page: decode, parse, judge, extract
+charset.py       bytes to text, by the page's own evidence
+layout.py        layout tables turned into plain blocks before extraction
+lines.py         the short lines extraction left out, for the boilerplate stage to learn from
 judge.py         article or not: the tree model's probability, and what the page declares
 pagefeatures.py  the signals the judge reads from a parsed page
 judgemodel.py    the judge's trees, loaded from judge_model.json and evaluated with numpy

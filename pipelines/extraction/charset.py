@@ -14,6 +14,7 @@ than a few of its bytes fail. Each repair is named in the notes, which the stage
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
@@ -27,6 +28,11 @@ _DETECT_BYTES = 64 * 1024  # detection reads this much of a page; it is slow on 
 _UTF8 = "utf-8"
 # Detection's measure of garbled text, below which two readings of a page count as alike.
 _SAME_CHAOS = 0.05
+# The East Asian charsets, as browsers read their labels, and what makes a reading running text:
+# runs of Han, kana or Hangul this long on average (Western text misread gives single characters).
+_EAST_ASIAN = ("gb18030", "big5hkscs", "cp932", "euc_jp", "cp949")
+_CJK_RUN = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+_CJK_RUN_LENGTH = 4
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,8 @@ def decode_page(body: bytes, http_charset: str | None = None) -> Decoded:
         if bad <= max(_BAD_BYTES_ALLOWED, _BAD_SHARE_ALLOWED * non_ascii):
             notes = (("charset_mismatch",) if position else ()) + (("bytes_replaced",) if bad else ())
             return Decoded(text, encoding, notes)
-    detected = _detect(body)
+    allowed = max(_BAD_BYTES_ALLOWED, _BAD_SHARE_ALLOWED * non_ascii)
+    detected = _east_asian_reading(body, allowed) or _detect(body)
     notes = ("charset_mismatch",) if declared else ("charset_detected",)
     return _lenient(body, detected or "cp1252", notes)
 
@@ -88,6 +95,30 @@ def _decode_counting(body: bytes, encoding: str) -> tuple[str, int]:
 def _lenient(body: bytes, encoding: str, notes: tuple[str, ...]) -> Decoded:
     text, bad = _decode_counting(body, encoding)
     return Decoded(text, encoding, notes + (("bytes_replaced",) if bad else ()))
+
+
+def _east_asian_reading(body: bytes, allowed: float) -> str | None:
+    """The Chinese, Japanese or Korean charset that reads the page as running CJK text, if one does.
+
+    Detection refuses a charset one stray byte breaks, and then reads an undeclared GBK page as
+    Cyrillic. Western text read in these charsets turns into single Han characters between Latin
+    letters; a page in one of them has runs of Han, kana or Hangul.
+    """
+    readings: dict[str, int] = {}
+    for encoding in _EAST_ASIAN:
+        text, bad = _decode_counting(body, encoding)
+        runs = _CJK_RUN.findall(text)
+        if bad <= allowed and runs and sum(map(len, runs)) / len(runs) >= _CJK_RUN_LENGTH:
+            readings[encoding] = bad
+    if not readings:
+        return None
+    fewest = min(readings.values())
+    tied = [encoding for encoding, bad in readings.items() if bad == fewest]
+    if len(tied) > 1:  # Shift_JIS bytes often read as GBK too: detection tells the languages apart
+        best = from_bytes(body[:_DETECT_BYTES], cp_isolation=tied).best()
+        if best is not None:
+            return _resolve(best.encoding)
+    return tied[0]
 
 
 def _detect(body: bytes) -> str | None:

@@ -87,3 +87,13 @@ def test_binary_bytes_still_decode_to_something():
     decoded = decode_page(bytes(range(256)) * 20, "utf-8")
     assert isinstance(decoded.text, str)
     assert decoded.notes
+
+
+def test_an_undeclared_gbk_page_with_a_stray_byte_is_still_read_as_gbk():
+    # Detection alone refuses a charset one byte breaks, and read such a real page as Cyrillic.
+    good = page(ZH * 6).encode("gb18030")
+    middle = good.index("。".encode("gb18030"))
+    decoded = decode_page(good[:middle] + b"\xff" + good[middle:])
+    assert decoded.encoding == "gb18030"
+    assert decoded.notes == ("charset_detected", "bytes_replaced")
+    assert decoded.text.count(ZH[:20]) == 6
