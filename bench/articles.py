@@ -123,7 +123,7 @@ def detection(outcomes: list[PageOutcome]) -> dict[str, float]:
     other_pairs = labelled_rows(other_languages)
     probabilities = cross_validated(pairs + other_pairs)
     judged = {
-        row.file_id: bool(is_judged_article(p, row.dated, int(row.features["evidence"])))
+        row.file_id: bool(is_judged_article(p, row.dated, row.features))
         for (row, _), p in zip(pairs + other_pairs, probabilities)
     }
     by_type = {page_type: [o for o in outcomes if o.page.page_type == page_type] for page_type in TYPES}

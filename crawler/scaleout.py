@@ -79,6 +79,7 @@ class SharedQueueWorker:
 
     def spider_opened(self, spider: Any) -> None:
         self._redis_run_id = self._run_id()
+        logger.debug("Shared queue on the Redis server with run id %s", self._redis_run_id)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         now = self._run_id()

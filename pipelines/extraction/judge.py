@@ -9,7 +9,8 @@ bench/train_judge.py) that also reads the page's furniture and markup vocabulary
 (pipelines.extraction.pagefeatures). A dated story (markup that declares a dated article, or a
 date in the URL's path) needs less of the model's confidence, or only the evidence score: news
 publishers mark and address their stories that way, though wikis and some shops mark every page
-as an article.
+as an article. A page that declares a product and no article is a shop's page, whatever the model
+makes of its description.
 
 Setting: NEWS_ARTICLE_MIN_WORDS.
 """
@@ -141,13 +142,23 @@ def judge_article(
     dated = is_dated_story(tree, url, ld_objects)
     if dated:
         reasons.append("a dated story")
-    return ArticleVerdict(is_judged_article(probability, dated, evidence.score), probability, tuple(reasons))
+    if sells_a_product(features):
+        reasons.append("declares a product and no article")
+    return ArticleVerdict(is_judged_article(probability, dated, features), probability, tuple(reasons))
 
 
-def is_judged_article(probability: float, dated: bool, evidence: int) -> bool:
+def is_judged_article(probability: float, dated: bool, features: dict[str, float]) -> bool:
+    if sells_a_product(features):
+        return False
     if dated:
-        return probability >= DATED_STORY_PROBABILITY or evidence >= DATED_STORY_EVIDENCE
+        return probability >= DATED_STORY_PROBABILITY or features["evidence"] >= DATED_STORY_EVIDENCE
     return probability >= ARTICLE_PROBABILITY
+
+
+def sells_a_product(features: dict[str, float]) -> bool:
+    """The page's JSON-LD declares a product or an offer, and no article: a shop's page (the model
+    alone let a few long product descriptions through)."""
+    return bool(features["ld_product"]) and not features["ld_article"]
 
 
 def is_dated_story(tree: HtmlElement, url: str, ld_objects: list[dict[str, Any]]) -> bool:

@@ -59,9 +59,20 @@ def namespace():
 
 
 def crawl_through_a_restart(newsroom, namespace, tmp_path, restart) -> list[tuple[int, str]]:
-    with NewsroomServer(newsroom, pause_after=PAUSE_AFTER) as server:
+    # No article is served before both workers asked for one: a worker slow to start could
+    # otherwise open its spider only after the restart, and lose nothing to it.
+    with NewsroomServer(newsroom, clients=2, pause_after=PAUSE_AFTER) as server:
         workers = [
-            start_worker(server, namespace, tmp_path / f"w{n}", "-s", "LOG_LEVEL=DEBUG") for n in range(2)
+            start_worker(
+                server,
+                namespace,
+                tmp_path / f"w{n}",
+                "-s",
+                "LOG_LEVEL=DEBUG",
+                "-s",
+                f"USER_AGENT=newsdedup-test-{n}",
+            )
+            for n in range(2)
         ]
         assert server.paused.wait(120), "the crawl did not get under way"
         restart()

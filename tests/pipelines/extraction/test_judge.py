@@ -40,3 +40,24 @@ def test_the_verdict_gives_its_reasons(newsroom):
     verdict = judge_article(fromstring(page.body), article.url)
     assert any(reason.startswith("model ") for reason in verdict.reasons)
     assert 0.0 <= verdict.probability <= 1.0
+
+
+def test_a_page_declaring_a_product_and_no_article_is_not_an_article():
+    description = "".join(
+        f"<p>The walnut desk of our workshop, made by hand in the valley, {n} of the reasons our "
+        "customers return: solid joints, a finish that lasts, and drawers that run true for years.</p>"
+        for n in range(12)
+    )
+    product = '{"@context": "https://schema.org", "@type": "Product", "name": "Walnut desk"}'
+    page = (
+        f'<html><head><script type="application/ld+json">{product}</script><title>Walnut desk</title></head>'
+        f"<body><main><h1>Walnut desk</h1>{description}</main></body></html>"
+    )
+    verdict = judge_article(fromstring(page), "https://www.workshop.test/desks/walnut-desk")
+    assert not verdict.is_article
+    assert "declares a product and no article" in verdict.reasons
+    as_article = page.replace('"@type": "Product"', '"@type": ["Product", "Article"]')
+    assert (
+        "declares a product and no article"
+        not in judge_article(fromstring(as_article), "https://www.workshop.test/a").reasons
+    )
