@@ -19,17 +19,28 @@ recall must equal the all-recent crawl's.
 
     .venv/bin/python -m bench.syndication [--seed 3] [--no-backfill]
 
+Then, per language (Chinese, Japanese, Thai, Arabic, Persian, Russian), real stories with copies
+edited the way outlets in that language edit them (tests/fixtures/wirecopies.py), run through the
+versioning, near-duplicate and storage stages in several shuffled orders: precision and recall per
+language, whether every order gave the same clusters, and the naive datasketch baseline (`\\w+`
+5-word shingles, MinHashLSH(threshold=0.9)) over the same texts.
+
+    .venv/bin/python -m bench.syndication --languages-only
+
 The last line is a JSON object of the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import json
 import random
+import re
 import sqlite3
 import tempfile
+import time
 from collections import defaultdict
 from datetime import timedelta
 from itertools import combinations
@@ -39,7 +50,10 @@ from pathlib import Path
 from datasketch import MinHash, MinHashLSH
 
 from pipelines import clock
+from pipelines.signatures import Signer
 from pipelines.text import words
+from tests.fixtures.components import Stages
+from tests.fixtures.components import article as article_item
 from tests.fixtures.newsroom.build import (
     COPY_EDITS,
     OTHER_EDITS,
@@ -51,9 +65,12 @@ from tests.fixtures.newsroom.build import (
 from tests.fixtures.newsroom.demo import crawl
 from tests.fixtures.newsroom.model import ArticlePage
 from tests.fixtures.newsroom.server import NewsroomServer
+from tests.fixtures.newsroom.stories import load_stories
+from tests.fixtures.wirecopies import EDITS_OF, LANGUAGES, Copy, build_copies, load_texts
 
 PLAN = Plan(own_stories=0, wire_stories=92, outlets=(1, 6), briefs=14, quote_sharing=24, edits=COPY_EDITS)
 BACKFILL_YEARS = 11
+LANGUAGE_ORDERS = 3  # shuffled crawl orders per language
 LATE_COPIES = 20  # new copies of first-run stories in the second backfill run, a year later
 EDIT_KINDS = ("headline", "byline", *COPY_EDITS, *OTHER_EDITS)
 
@@ -115,12 +132,12 @@ def report(
     return {"precision": precision, "recall": recall, "f1": f1, "ari": ari}
 
 
-def baseline_clusters(texts: list[tuple[str, str]], shingle_size: int) -> dict[str, str]:
+def baseline_clusters(texts: list[tuple[str, str]], shingle_size: int, tokenize=words) -> dict[str, str]:
     """datasketch's default MinHashLSH(threshold=0.9): a text joins the first candidate's cluster."""
     lsh = MinHashLSH(threshold=0.9, num_perm=128)
     cluster_of: dict[str, str] = {}
     for url, text in texts:
-        tokens = words(text)
+        tokens = tokenize(text)
         grams = {
             " ".join(tokens[i : i + shingle_size]) for i in range(max(1, len(tokens) - shingle_size + 1))
         }
@@ -193,6 +210,124 @@ def backfill(seed: int, plan: Plan) -> dict:
     return figures | {"late_copies_linked": joined, "late_copies": len(late)}
 
 
+def naive_words(text: str) -> list[str]:
+    """Words as a naive pipeline reads them, whatever the script: runs of `\\w`."""
+    return re.findall(r"\w+", text.lower())
+
+
+def pair_scores(truth: dict[str, str], predicted: dict[str, str]) -> tuple[float, float, set]:
+    true_pairs, found_pairs = pairs_of(truth), pairs_of(predicted)
+    right = true_pairs & found_pairs
+    precision = len(right) / len(found_pairs) if found_pairs else 1.0
+    recall = len(right) / len(true_pairs) if true_pairs else 1.0
+    return precision, recall, true_pairs - found_pairs
+
+
+def cluster_in_stages(copies: list[Copy], scratch: Path) -> dict[str, str]:
+    """The cluster of each copy, passed through the versioning, near-duplicate and storage stages
+    in the given order."""
+    items = []
+    for copy in copies:
+        item = article_item(copy.url, copy.paragraphs)
+        item["language"] = copy.language
+        items.append(item)
+    results = asyncio.run(Stages(scratch).run(items))
+    return {copy.url: result["cluster_id"] for copy, result in zip(copies, results, strict=True)}
+
+
+def per_language(seed: int) -> dict:
+    """Each language's copies in LANGUAGE_ORDERS shuffled orders; the figures of the worst order."""
+    print(f"\nper language: real stories and their copies, {LANGUAGE_ORDERS} shuffled orders each")
+    figures = {}
+    rng = random.Random(seed)
+    for language in LANGUAGES:
+        copies = build_copies(language, seed)
+        truth = {copy.url: copy.story for copy in copies}
+        scores, partitions = [], set()
+        for order in range(LANGUAGE_ORDERS):
+            shuffled = copies[:]
+            rng.shuffle(shuffled)
+            with tempfile.TemporaryDirectory() as scratch:
+                clusters = cluster_in_stages(shuffled, Path(scratch) / f"{language}{order}")
+            groups = defaultdict(set)
+            for url, cluster in clusters.items():
+                groups[cluster].add(url)
+            partitions.add(frozenset(frozenset(g) for g in groups.values()))
+            scores.append(pair_scores(truth, clusters))
+        precision = min(p for p, _, _ in scores)
+        recall = min(r for _, r, _ in scores)
+        missed = scores[0][2]
+        by_edit = defaultdict(list)
+        for pair in pairs_of(truth):
+            for kind in {edit for copy in copies if copy.url in pair for edit in copy.edits} or {"none"}:
+                by_edit[kind].append(pair not in missed)
+        base_p, base_r, _ = pair_scores(
+            truth, baseline_clusters([(c.url, "\n\n".join(c.paragraphs)) for c in copies], 5, naive_words)
+        )
+        stories = len(set(truth.values()))
+        print(
+            f"  {language}: {len(copies)} pages, {stories} stories; precision {precision:.4f} recall "
+            f"{recall:.4f} (worst of {LANGUAGE_ORDERS} orders); same clusters in every order: "
+            f"{'yes' if len(partitions) == 1 else 'NO'}; naive baseline precision {base_p:.4f} "
+            f"recall {base_r:.4f}"
+        )
+        print(
+            "      recall by edit (pairs): "
+            + ", ".join(
+                f"{kind} {sum(found) / len(found):.3f} ({len(found)})"
+                for kind in (*EDITS_OF[language], "none")
+                if (found := by_edit.get(kind))
+            )
+        )
+        figures[language] = {
+            "precision": precision,
+            "recall": recall,
+            "same_in_every_order": len(partitions) == 1,
+            "baseline_precision": base_p,
+            "baseline_recall": base_r,
+        }
+    met = all(
+        f["precision"] >= 0.99 and f["recall"] >= 0.97 and f["same_in_every_order"] for f in figures.values()
+    )
+    print(
+        f"  targets per language (precision >= 0.99, recall >= 0.97, any order): {'met' if met else 'NOT met'}"
+    )
+    figures["signing_cost_to_english"] = signing_costs()
+    return figures
+
+
+def signing_costs(length: int = 4000, rounds: int = 7) -> dict[str, float]:
+    """What signing an article of *length* characters costs in each language, against English
+    (the best of *rounds* passes over up to 60 such articles each)."""
+    signer = Signer()
+    english = ["\n\n".join(story.paragraphs) for story in load_stories()]
+    texts = {"en": english, **{lang: ["\n\n".join(t) for t in load_texts(lang)] for lang in LANGUAGES}}
+    costs = {}
+    for language, sources in texts.items():
+        articles, buffer = [], ""
+        for text in sources:
+            buffer += text + "\n\n"
+            if len(buffer) >= length:
+                articles.append(buffer[:length])
+                buffer = ""
+            if len(articles) == 60:
+                break
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for text in articles:
+                signer.sign(text)
+            best = min(best, (time.perf_counter() - started) / len(articles))
+        costs[language] = best
+    ratios = {language: costs[language] / costs["en"] for language in LANGUAGES}
+    print(
+        f"  signing a {length}-character article: English {costs['en'] * 1000:.3f} ms; "
+        + ", ".join(f"{language} {ratio:.2f}x" for language, ratio in ratios.items())
+        + f" ({'at most 2x: met' if max(ratios.values()) <= 2 else 'over 2x: NOT met'})"
+    )
+    return ratios
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -204,7 +339,14 @@ def main() -> None:
         help="also reword copies lightly and reorder or merge their paragraphs (edits outside the benchmark's list)",
     )
     parser.add_argument("--no-backfill", action="store_true", help="leave out the backfill runs")
+    parser.add_argument(
+        "--languages-only", action="store_true", help="only the per-language stories (no crawl)"
+    )
     args = parser.parse_args()
+    if args.languages_only:
+        figures = per_language(args.seed)
+        print(json.dumps({"languages": rounded(figures)}))
+        return
     plan = dataclasses.replace(PLAN, edits=COPY_EDITS + OTHER_EDITS) if args.other_edits else PLAN
     newsroom = build_newsroom(args.seed, plan)
     articles = {a.url: a for a in newsroom.articles}
@@ -250,7 +392,19 @@ def main() -> None:
             "late_copies_linked": archive["late_copies_linked"],
             "late_copies": archive["late_copies"],
         }
-    print(json.dumps({key: round(value, 4) for key, value in figures.items()}))
+    figures["languages"] = per_language(args.seed)
+    print(json.dumps(rounded(figures)))
+
+
+def rounded(figures: dict) -> dict:
+    return {
+        key: rounded(value)
+        if isinstance(value, dict)
+        else round(value, 4)
+        if isinstance(value, float)
+        else value
+        for key, value in figures.items()
+    }
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ from datasketch import MinHash
 from .text import word_hashes
 
 SCHEME = "affine32"
+# How words are read (pipelines.text.words): "words" before scripts without spaces were read as
+# character windows and letter variants folded. A store of an earlier version is signed again
+# from its texts when opened (pipelines.state.sql).
+WORDS = "words2"
 # A band key is the band number (6 bits) above a 32-bit hash of the band's rows.
 MAX_BANDS = 64
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -83,9 +87,7 @@ class Signer:
     @property
     def scheme(self) -> str:
         """Names everything that makes two signatures comparable; stored beside them."""
-        return (
-            f"minhash-{SCHEME}-xxh32-words/perm={self.num_perm}/shingle={self.shingle_size}/seed={self._seed}"
-        )
+        return f"minhash-{SCHEME}-xxh32-{WORDS}/perm={self.num_perm}/shingle={self.shingle_size}/seed={self._seed}"
 
     def shingle_hashes(self, hashes: np.ndarray) -> np.ndarray:
         """The 32-bit hashes of the word shingles, from the text's word hashes (with repeats)."""

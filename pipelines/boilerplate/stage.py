@@ -40,7 +40,7 @@ from pipelines.signals import article_recleaned
 from pipelines.siterules import Rules, RulesError, load_rules
 from pipelines.state import CrawlState
 from pipelines.state.interfaces import SegmentStats, StoreError
-from pipelines.text import join_paragraphs, paragraphs, words
+from pipelines.text import join_paragraphs, paragraphs, word_units
 
 from .segments import SiteSegments, paragraph_key, segment_key
 
@@ -158,7 +158,7 @@ class BoilerplatePipeline:
             raise OnlyBoilerplate(f"only boilerplate on {item['url']}")
         if not all(keep):
             text = join_paragraphs([part for part, kept in zip(parts, keep) if kept])
-            item.update(text=text, word_count=len(words(text)))
+            item.update(text=text, word_count=word_units(text))
             if hashes is not None and len(hashes) == len(parts):
                 carry.word_hashes = [h for h, kept in zip(hashes, keep) if kept]
             else:
@@ -253,7 +253,7 @@ class BoilerplatePipeline:
             text = join_paragraphs(kept)
             self.stats.inc_value("boilerplate/pages_recleaned")
             self.signals.send_catch_log(
-                article_recleaned, url=url, site=site_name, text=text, word_count=len(words(text))
+                article_recleaned, url=url, site=site_name, text=text, word_count=word_units(text)
             )
 
     # --- persistence --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 from lxml import etree
 from lxml.html import HtmlElement
 
-from pipelines.text import word_hashes, words
+from pipelines.text import word_hashes, word_units, words
 
 # Template lines are short; a longer line is somebody's story.
 MAX_WORDS = 40
@@ -105,7 +105,7 @@ def _short_lines(body: HtmlElement) -> list[str]:
         nonlocal linked
         text = " ".join("".join(parts).split())
         parts.clear()
-        if text and MIN_WORDS <= len(text.split()) <= MAX_WORDS and 2 * linked < len(text):
+        if text and MIN_WORDS <= word_units(text) <= MAX_WORDS and 2 * linked < len(text):
             lines.append(text)
         linked = 0
 

@@ -21,7 +21,14 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
 from pipelines import clock
-from pipelines.text import join_paragraphs, normalize_text, paragraphs, word_hashes, words
+from pipelines.text import (
+    join_paragraphs,
+    normalize_text,
+    paragraphs,
+    without_direction_marks,
+    word_hashes,
+    word_units,
+)
 from pipelines.urls import page_keys
 
 from .charset import decode_page
@@ -183,6 +190,7 @@ def _extract_fields(
     found = extract_metadata(tree, url, date_config=date_search)
     site_names = [name for name in (page.site_name, found.sitename) if name]
     title = choose_title(page, found.title, site_names, url)
+    title = title and without_direction_marks(title)
     published = choose_published(
         page.published,
         found.date,
@@ -195,13 +203,13 @@ def _extract_fields(
     authors = choose_authors(
         [page.authors or [], (found.author or "").split(";"), byline_names(tree)], list(page.organizations)
     )
-    parts = paragraphs(body)
+    parts = paragraphs(without_direction_marks(body))
     # trafilatura keeps an <h1> that sits inside the article container: the headline is not body text.
     headlines = {normalize_text(t) for t in (title, page.headline, *page.headlines) if t}
     if len(parts) > 1 and normalize_text(parts[0]) in headlines:
         parts = parts[1:]
     text = join_paragraphs(parts)
-    word_count = len(words(text))
+    word_count = word_units(text)
     if word_count < options.min_words:
         return None
     return {

@@ -17,6 +17,7 @@ layout takes 27 KB: a set and a list entry per band and document):
     <prefix>order         list of copy numbers in the order added, for eviction
     <prefix>s:<URL>       the exact shingle set of a copy added in the last minutes
     <prefix>layout        the bucket count, fixed when the index is first used
+    <prefix>words         how its signatures read words (pipelines.signatures.WORDS)
 
 Looking up, adding and removing are each one Lua script, so one round trip. Decisions across
 processes are serialised without a lock: an insert adds its copy only if no copy sharing a band
@@ -35,7 +36,7 @@ from typing import Any, cast
 import numpy as np
 import redis
 
-from pipelines.signatures import BandLayout, Signature, estimates, shingles_from_bytes
+from pipelines.signatures import WORDS, BandLayout, Signature, estimates, shingles_from_bytes
 from pipelines.state.redisclient import redis_client
 
 from .matching import Candidate, HotView, IndexedCopy, MatchRule
@@ -202,6 +203,7 @@ class RedisIndex:
         self.lost = 0  # times Redis was found to have restarted empty
         try:
             self.client.ping()
+            self._forget_other_words()
             wanted = max(1024, capacity * layout.bands // _ENTRIES_PER_BUCKET)
             self.client.set(self.prefix + b"layout", wanted, nx=True)  # the first user fixes it
             self.buckets = int(self.client.get(self.prefix + b"layout") or wanted)
@@ -210,6 +212,21 @@ class RedisIndex:
         self._insert = self.client.register_script(_INSERT)
         self._lookup = self.client.register_script(_LOOKUP)
         self._remove = self.client.register_script(_REMOVE)
+
+    def _forget_other_words(self) -> None:
+        """Signatures made by an earlier way of reading words (pipelines.signatures.WORDS) cannot
+        be compared with new ones: the index is emptied, and the store's cold index, signed
+        again when opened, answers for them."""
+        words = self.client.get(self.prefix + b"words")
+        if words == WORDS.encode():
+            return
+        if words is not None or self.client.exists(self.prefix + b"urls"):
+            logger.warning(
+                "the shared hot index at %s holds signatures of another way of reading words; emptied",
+                self.prefix.decode(),
+            )
+            self.clear()
+        self.client.set(self.prefix + b"words", WORDS)
 
     # --- layout ------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ and "postgres" (pipelines.state.postgres, shared by several crawler processes).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from scrapy import signals
@@ -20,7 +21,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 from scrapy.utils.misc import load_object
 
-from pipelines.signatures import BandLayout, Signer
+from pipelines.signatures import BandLayout, Signature, Signer
 
 from .interfaces import ArticleStore, PageHistory, RunLog, SegmentStats, StoreError
 
@@ -32,7 +33,13 @@ __all__ = ["Backend", "CrawlState", "StoreError", "open_backend"]
 class Backend(Protocol):
     """Where each kind of state lives; see pipelines.state.sqlite and pipelines.state.postgres."""
 
-    def open_store(self, signature_scheme: str | None, layout: BandLayout | None, create: bool = True) -> Any:
+    def open_store(
+        self,
+        signature_scheme: str | None,
+        layout: BandLayout | None,
+        create: bool = True,
+        sign: Callable[[str], Signature] | None = None,
+    ) -> Any:
         """An object that is both the ArticleStore and the PageHistory (one transaction writes both)."""
         ...
 
@@ -59,9 +66,9 @@ class CrawlState:
     layout of the NEARDUP_* settings; `segments` when first asked for.
     """
 
-    def __init__(self, backend: Backend, signature_scheme: str, layout: BandLayout) -> None:
+    def __init__(self, backend: Backend, signer: Signer, layout: BandLayout) -> None:
         self.backend = backend
-        self.store: ArticleStore = backend.open_store(signature_scheme, layout)
+        self.store: ArticleStore = backend.open_store(signer.scheme, layout, sign=signer.sign)
         self.pages: PageHistory = self.store
         self._segments: SegmentStats | None = None
 
@@ -71,7 +78,7 @@ class CrawlState:
         try:
             state = cls(
                 open_backend(settings),
-                Signer.from_settings(settings).scheme,
+                Signer.from_settings(settings),
                 BandLayout.from_settings(settings),
             )
         except ValueError as exc:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
-from pipelines.signatures import BandLayout
+from pipelines.signatures import BandLayout, Signature
 
 from .interfaces import StoreError
 from .runlog import RUNS_SCHEMA, SharedRunLog
@@ -191,12 +191,17 @@ class PostgresBackend:
         return database
 
     def open_store(
-        self, signature_scheme: str | None, layout: BandLayout | None, create: bool = True
+        self,
+        signature_scheme: str | None,
+        layout: BandLayout | None,
+        create: bool = True,
+        sign: Callable[[str], Signature] | None = None,
     ) -> SQLStore:
-        """The article store and page history; with a *layout*, it writes and looks up band keys."""
+        """The article store and page history; with a *layout*, it writes and looks up band keys;
+        with *sign*, it makes again signatures made by an earlier way of reading words."""
         database = self._open(create)
         try:
-            return SQLStore(database, signature_scheme, layout)
+            return SQLStore(database, signature_scheme, layout, sign)
         except BaseException:
             database.close()
             raise

@@ -189,11 +189,17 @@ def _in_list(column: str, count: int) -> str:
 class SQLStore:
     """ArticleStore and PageHistory over a backend's Database (see pipelines.state.interfaces)."""
 
-    def __init__(self, db: Database, signature_scheme: str | None, layout: BandLayout | None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        signature_scheme: str | None,
+        layout: BandLayout | None,
+        sign: Callable[[str], Signature] | None = None,
+    ) -> None:
         self.db = db
         self.layout = layout
         self.num_perm = layout.num_perm if layout is not None else 0
-        self._check_signature_scheme(signature_scheme)
+        self._check_signature_scheme(signature_scheme, sign)
         if layout is not None:
             self._prepare_bands(layout)
 
@@ -202,8 +208,10 @@ class SQLStore:
 
     # --- opening ------------------------------------------------------------------------------
 
-    def _check_signature_scheme(self, scheme: str | None) -> None:
-        """Signatures made with other permutations or shingles cannot be compared with new ones."""
+    def _check_signature_scheme(self, scheme: str | None, sign: Callable[[str], Signature] | None) -> None:
+        """Signatures made with other permutations or shingles cannot be compared with new ones;
+        signatures made by an earlier way of reading words are made again from the stored texts
+        (with *sign*), so old and new ones are never mixed."""
         if scheme is None:  # reading only (reports, exports)
             return
 
@@ -217,11 +225,64 @@ class SQLStore:
             return str(db.execute("SELECT value FROM settings WHERE name = 'signature_scheme'").fetchone()[0])
 
         stored = self.db.write(check)
-        if stored != scheme:
-            raise StoreError(
-                f"the store ({self.db.where}) holds signatures built as {stored!r}, but the settings "
-                f"ask for {scheme!r}; restore NEARDUP_NUM_PERM and NEARDUP_SHINGLE_SIZE or use a new store"
-            )
+        if stored == scheme:
+            return
+        if sign is not None and stored.partition("/")[2] == scheme.partition("/")[2]:
+            self._resign(stored, scheme, sign)
+            return
+        raise StoreError(
+            f"the store ({self.db.where}) holds signatures built as {stored!r}, but the settings "
+            f"ask for {scheme!r}; restore NEARDUP_NUM_PERM and NEARDUP_SHINGLE_SIZE or use a new store"
+        )
+
+    def _resign(self, stored: str, scheme: str, sign: Callable[[str], Signature]) -> None:
+        """Sign every stored text again, in one transaction, and empty the band table (rebuilt
+        next, see `_prepare_bands`)."""
+        select = self._sql(
+            "SELECT s.article_id, a.text FROM signatures s JOIN articles a ON a.id = s.article_id "
+            "WHERE s.article_id > ? ORDER BY s.article_id LIMIT ?"
+        )
+        update = self._sql(
+            "UPDATE signatures SET minhash = ?, shingle_count = ?, shingles = ? WHERE article_id = ?"
+        )
+
+        def resign(db: Cursor) -> int:
+            if self.db.dialect.transaction_lock:  # workers starting together wait for one of them
+                db.execute(self._sql(self.db.dialect.transaction_lock), (":signatures",))
+            if (
+                db.execute("SELECT value FROM settings WHERE name = 'signature_scheme'").fetchone()[0]
+                == scheme
+            ):
+                return 0  # another process did it meanwhile
+            done, after = 0, 0
+            while rows := db.execute(select, (after, REBUILD_SLICE)).fetchall():
+                after = rows[-1][0]
+                for article_id, text in rows:
+                    signature = sign(text)
+                    db.execute(
+                        update,
+                        (
+                            signature.to_bytes(),
+                            signature.shingle_count,
+                            signature.shingles_to_bytes(),
+                            article_id,
+                        ),
+                    )
+                done += len(rows)
+                logger.info("signatures made again: %d", done)
+            db.execute("DELETE FROM bands")
+            db.execute(self._sql("UPDATE settings SET value = ? WHERE name = 'signature_scheme'"), (scheme,))
+            return done
+
+        logger.warning(
+            "the store (%s) holds signatures built as %r; making them again as %r from the stored "
+            "texts, once",
+            self.db.where,
+            stored,
+            scheme,
+        )
+        done = self.db.write(resign)
+        logger.warning("signatures of %s made again: %d", self.db.where, done)
 
     def _prepare_bands(self, layout: BandLayout) -> None:
         """Make the band table match *layout*: a store written before it existed, or with another

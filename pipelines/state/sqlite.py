@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipelines import faults
-from pipelines.signatures import BandLayout
+from pipelines.signatures import BandLayout, Signature
 
 from .interfaces import StoreError
 from .runlog import FileRunLog
@@ -192,12 +192,17 @@ class SQLiteBackend:
         return database
 
     def open_store(
-        self, signature_scheme: str | None, layout: BandLayout | None, create: bool = True
+        self,
+        signature_scheme: str | None,
+        layout: BandLayout | None,
+        create: bool = True,
+        sign: Callable[[str], Signature] | None = None,
     ) -> SQLStore:
-        """The article store and page history; with a *layout*, it writes and looks up band keys."""
+        """The article store and page history; with a *layout*, it writes and looks up band keys;
+        with *sign*, it makes again signatures made by an earlier way of reading words."""
         database = self._open("articles.sqlite3", create, SQLITE.schema(), "article store")
         try:
-            return SQLStore(database, signature_scheme, layout)
+            return SQLStore(database, signature_scheme, layout, sign)
         except BaseException:
             database.close()
             raise

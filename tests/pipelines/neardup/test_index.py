@@ -99,3 +99,17 @@ def test_a_restarted_redis_is_noticed_once(shared_index):
     index.candidates(signature)
     index.candidates(signature)
     assert index.lost == 1
+
+
+@pytest.mark.services
+def test_signatures_of_an_earlier_way_of_reading_words_leave_the_shared_index(shared_index):
+    signature = Signer().sign(" ".join(load_stories()[2].paragraphs))
+    shared_index.add(IndexedCopy("http://a/1", "c1", "http://a/1", signature))
+    again = RedisIndex(REDIS_URL, shared_index.prefix.decode(), capacity=1000)
+    assert "http://a/1" in again  # the same way of reading words: kept
+    shared_index.client.set(shared_index.prefix + b"words", b"words")
+    upgraded = RedisIndex(REDIS_URL, shared_index.prefix.decode(), capacity=1000)
+    assert "http://a/1" not in upgraded
+    assert upgraded.candidates(signature) == []
+    again.close()
+    upgraded.close()

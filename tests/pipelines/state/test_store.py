@@ -11,7 +11,7 @@ import pytest
 from scrapy.settings import Settings
 
 from pipelines import clock
-from pipelines.signatures import BandLayout, Signature, Signer
+from pipelines.signatures import WORDS, BandLayout, Signature, Signer
 from pipelines.state import StoreError, open_backend
 from pipelines.state.interfaces import PageFetch
 from pipelines.urls import page_keys
@@ -30,10 +30,10 @@ class Backend:
         self.sql = sql
         self._opened: list = []
 
-    def open(self, layout: BandLayout | None = LAYOUT, scheme: str | None = SCHEME):
+    def open(self, layout: BandLayout | None = LAYOUT, scheme: str | None = SCHEME, sign=None):
         backend = open_backend(self.settings)
         self._opened.append(backend)
-        return backend.open_store(scheme, layout)
+        return backend.open_store(scheme, layout, sign=sign)
 
     def segments(self):
         backend = open_backend(self.settings)
@@ -162,6 +162,34 @@ def test_signatures_of_other_settings_are_refused(backend):
     backend.close()
     with pytest.raises(StoreError, match="NEARDUP_NUM_PERM"):
         backend.open(None, Signer(num_perm=64).scheme)
+
+
+def test_signatures_of_an_earlier_way_of_reading_words_are_made_again(backend):
+    signer = Signer()
+    store = backend.open()
+    texts = {
+        "http://a/1": "新華社北京電 國務院總理今天在人民大會堂會見了來訪的代表團，雙方就合作交換了意見。",
+        "http://a/2": "a story in English, whose words are read as they always were, and stay the same",
+    }
+    old = {url: signer.sign(text) for url, text in texts.items()}
+    # as an earlier version signed the Chinese text: other hashes, under its earlier scheme name
+    old["http://a/1"] = signer.sign("新華社 北京電 國務院 總理 今天 在 人民大會堂")
+    for url, text in texts.items():
+        store.add(article(url, text), old[url], fetch(url))
+    backend.close()
+    earlier = SCHEME.replace(WORDS, "words")
+    backend.sql(f"UPDATE settings SET value = '{earlier}' WHERE name = 'signature_scheme'")
+    with pytest.raises(StoreError, match="holds signatures built as"):
+        backend.open()  # without a way to sign, the store is refused, never mixed
+    store = backend.open(sign=signer.sign)
+    for url, text in texts.items():
+        new = signer.sign(text)
+        assert store.candidates(keys(new)).urls == [url]
+        assert np.array_equal(store.shingles([url])[url], new.shingles)
+    assert store.candidates(keys(old["http://a/1"])).urls == []
+    backend.close()
+    backend.open()  # the store now holds the current scheme
+    backend.close()
 
 
 def test_an_unusable_data_dir_is_a_clear_error(tmp_path):
