@@ -17,6 +17,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from pipelines.text import word_units
+
 from .markup import ARTICLE_TYPES, json_ld_objects, types_of
 
 _ORGANIZATION_TYPES = {
@@ -57,6 +59,7 @@ _BYLINE_MAX_WORDS = 6
 # An <h1> this unlike the declared headline, and this short, names the site or a section.
 _SAME_TITLE, _SHORT_HEADLINE = 0.4, 4
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022/\\\u00bb]+\s+")
+_HOME_PATH = re.compile(r"/?(?:index\.\w+)?")
 _GLUED_SITE = re.compile(r"^(?P<first>[\w.]+)[|\-\u2013\u2014:](?P<rest>\S.*)$")
 _LANGUAGE_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 # Below this the detector's guess is weaker than what the page declares.
@@ -75,14 +78,14 @@ class PageMetadata:
     canonical_url: str | None = None
     h1: str | None = None
     headlines: tuple[str, ...] = ()  # the page's visible <h1> texts
+    document_title: str | None = None  # its <title>
     organizations: tuple[str, ...] = ()  # names the JSON-LD gives organizations: never an author
 
     @classmethod
     def read(cls, tree: HtmlElement, url: str) -> PageMetadata:
         meta = cls()
-        meta.headlines = tuple(
-            text for h1 in tree.xpath("//h1") if (text := unescape(" ".join(h1.text_content().split())))
-        )
+        meta.headlines = tuple(text for h1 in tree.xpath("//h1") if (text := _headline_text(h1, url)))
+        meta.document_title = _unescaped(" ".join((tree.findtext(".//title") or "").split())) or None
         meta.h1 = meta.headlines[0] if meta.headlines else None
         organizations: list[str] = []
         for node in json_ld_objects(tree):
@@ -166,15 +169,81 @@ def choose_title(page: PageMetadata, declared: str | None, site_names: list[str]
     with several <h1> uses the one closest to it; an <h1> of a few words quite unlike it is the
     site's or the section's name.
     """
-    reference = clean_title(unescape(page.headline or declared or ""), site_names, url)
+    headline = _unescaped(page.headline or declared or "")
+    if page.document_title and _cut_at_quote(headline, page.document_title):
+        headline = page.document_title
+    reference = clean_title(headline, site_names, url)
     if not page.headlines:
         return reference
     best = max(page.headlines, key=lambda h1: _similarity(h1, reference or ""))
     unlike = bool(reference) and _similarity(best, reference or "") < _SAME_TITLE
-    label = len(best.split()) <= _SHORT_HEADLINE < len((reference or "").split())
+    label = word_units(best) <= _SHORT_HEADLINE < word_units(reference or "")
     if unlike and (label or _names_site(best, site_names, url)):
         return reference
+    # A short <h1> that is the first or last part of the declared "Headline | Site" (or of the
+    # <title>), whose other part is longer, names the site.
+    if word_units(best) <= _SHORT_HEADLINE:
+        for declared_title in filter(None, (headline, page.document_title)):
+            parts = _TITLE_SEPARATORS.split(declared_title.strip(" :|"))
+            keys = [_squash(part) for part in parts]
+            if (
+                len(parts) == 2
+                and _squash(best) in keys
+                and word_units(parts[1 - keys.index(_squash(best))]) > 2 * word_units(best)
+            ):
+                return clean_title(declared_title, [*site_names, best], url)
     return clean_title(best, site_names, url)
+
+
+def _headline_text(h1: HtmlElement, url: str) -> str:
+    """The text of an <h1> as the headline it shows: without ruby readings (furigana) and without
+    links to the site's home page (a logo)."""
+    skipped = set(h1.iter("rt", "rp"))
+    for link in h1.iter("a"):
+        href = link.get("href")
+        if href and _is_home_page(urljoin(url, href), url):
+            skipped.add(link)
+    texts = []
+    for text in h1.xpath(".//text()"):
+        owner = text.getparent()
+        if text.is_tail:
+            owner = owner.getparent()
+        if not any(element in skipped for element in _up_to(owner, h1)):
+            texts.append(text)
+    return _unescaped(" ".join("".join(texts).split()))
+
+
+def _up_to(element: HtmlElement | None, top: HtmlElement) -> list[HtmlElement]:
+    chain = []
+    while element is not None:
+        chain.append(element)
+        if element is top:
+            break
+        element = element.getparent()
+    return chain
+
+
+def _is_home_page(link: str, url: str) -> bool:
+    """Whether *link* leads to the front page of *url*'s site."""
+    target, page = urlsplit(link), urlsplit(url)
+    same_site = (target.hostname or "").removeprefix("www.") == (page.hostname or "").removeprefix("www.")
+    return same_site and _HOME_PATH.fullmatch(target.path) is not None
+
+
+def _unescaped(text: str) -> str:
+    """*text* with HTML entities read, also those escaped twice ("&amp;quot;")."""
+    for _ in range(2):
+        if "&" not in text:
+            break
+        text = unescape(text)
+    return text
+
+
+def _cut_at_quote(headline: str, title: str) -> bool:
+    """Whether *headline* is *title* cut where a quotation mark begins: a <meta> attribute that
+    the page forgot to escape ends at the headline's first quote."""
+    rest = title[len(headline) :].lstrip() if headline and title.startswith(headline) else ""
+    return rest[:1] in ('"', "'", "\u201c", "\u00ab") and bool(rest)
 
 
 def choose_authors(candidates: list[list[str]], not_authors: list[str]) -> list[str]:
@@ -188,21 +257,26 @@ def choose_authors(candidates: list[list[str]], not_authors: list[str]) -> list[
 
 
 def choose_published(
-    declared: str | None, found: str | None, confirmed: Callable[[], str | None], fetched_on: str
+    declared: str | None,
+    found: str | None,
+    confirmed: Callable[[], str | None],
+    fetched_on: str,
+    local: Callable[[], str | None] = lambda: None,
 ) -> str | None:
     """The publication date.
 
     *found* is htmldate's extensive search for the original date; a bare year it guessed from
     the text (a copyright line) comes out as January 1st and is kept only if the quick search
     (*confirmed*, run only then) agrees. The page's declared date-time (*declared*) keeps its time of day when
-    it is that same day. Nothing after the fetch is a publication date.
+    it is that same day. Nothing after the fetch is a publication date. Without a date from
+    htmldate, a date written the local way (*local*, see localdates) is the page's date.
     """
     day = found if found and found <= fetched_on else None
     if day and day.endswith("-01-01") and confirmed() != day:
         day = None
     if declared and day and declared[:10] == day:
         return declared
-    return day
+    return day or local()
 
 
 def byline_names(tree: HtmlElement) -> list[str]:

@@ -107,3 +107,45 @@ def test_urls_and_dates_are_validated():
     assert iso_datetime("2026-11-20T10:00:00Z") == "2026-11-20T10:00:00+00:00"
     assert iso_datetime("2026-11-20") == "2026-11-20"
     assert iso_datetime("yesterday") is None
+
+
+STORY = "".join(
+    f"<p>The council met on Tuesday to discuss the harbour plan and its costs, item {n}, at length.</p>"
+    for n in range(8)
+)
+
+
+def titled(head: str, h1: str) -> str | None:
+    html = f"<html><head>{head}</head><body><header>{h1}</header><article>{STORY}</article></body></html>"
+    fields = extract_article(html, "https://www.example.com/news/harbour-plan")
+    assert fields is not None
+    return fields["title"]
+
+
+def test_an_h1_that_is_the_logo_linking_home_is_no_headline():
+    logo = '<h1><a href="https://www.example.com/">Example, the first daily of the coast.</a></h1>'
+    head = '<meta property="og:title" content="Council weighs the harbour plan and its costs">'
+    assert titled(head, logo) == "Council weighs the harbour plan and its costs"
+
+
+def test_a_headline_cut_at_an_unescaped_quote_is_read_whole_from_the_title():
+    head = (
+        '<title>Senator calls the harbour plan "reckless"</title>'
+        '<meta property="og:title" content="Senator calls the harbour plan "reckless"">'
+    )
+    assert titled(head, "") == 'Senator calls the harbour plan "reckless"'
+
+
+def test_ruby_readings_stay_out_of_the_headline():
+    h1 = "<h1><ruby>子<rt>こ</rt></ruby>どもへの<ruby>体罰<rp>(</rp><rt>たいばつ</rt><rp>)</rp></ruby>を禁止</h1>"
+    assert titled("", h1) == "子どもへの体罰を禁止"
+
+
+def test_entities_escaped_twice_are_read():
+    head = '<meta property="og:title" content="Council says &amp;quot;no&amp;quot; to the harbour plan">'
+    assert titled(head, "") == 'Council says "no" to the harbour plan'
+
+
+def test_a_short_h1_naming_the_site_in_the_declared_title_is_no_headline():
+    head = "<title>Council weighs the harbour plan and its costs :: Coast Blogs ::</title>"
+    assert titled(head, "<h1>Coast Blogs</h1>") == "Council weighs the harbour plan and its costs"

@@ -1,0 +1,73 @@
+"""Dates written the local way: read where htmldate finds none, converted to the Gregorian
+calendar, never after the fetch."""
+
+from __future__ import annotations
+
+import pytest
+from lxml.html import fromstring
+
+from pipelines.extraction.localdates import _from_jalali, local_date
+from pipelines.extraction.page import extract_article
+
+FETCHED = "2026-12-03"
+
+
+def page(snippet: str) -> str:
+    return f"<html><body><nav>首页 | Home</nav><p>{snippet}</p><p>more text</p></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        ("发布时间：2024年3月5日 10:20", "2024-03-05"),
+        ("発行：令和6年3月5日", "2024-03-05"),
+        ("平成元年1月9日", "1989-01-09"),
+        ("입력 2024년 3월 5일 오전 10:20", "2024-03-05"),
+        ("نشر في ٥ مارس ٢٠٢٤", "2024-03-05"),
+        ("بيروت، 12 تشرين الأول 2023", "2023-10-12"),
+        ("تاریخ انتشار: ۱۵ اسفند ۱۴۰۲", "2024-03-05"),
+        ("۱۴۰۲/۱۲/۱۵ - ۱۰:۲۰", "2024-03-05"),
+        ("วันที่ 5 มีนาคม 2567", "2024-03-05"),
+        ("(19 ก.พ. 61)", "2018-02-19"),
+        ("วันที่ ๕ มีนาคม ๒๕๖๗", "2024-03-05"),
+    ],
+)
+def test_local_dates_are_read_and_converted(snippet, expected):
+    assert local_date(fromstring(page(snippet)), FETCHED) == expected
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "2099年1月1日",  # after the fetch
+        "2024年2月30日",  # no such day
+        "1402/13/01",  # no thirteenth month
+        "价格：2024元",  # a year-like number alone
+        "<script>var d='2024年3月5日';</script>",  # not the page's text
+    ],
+)
+def test_what_is_no_date_gives_none(snippet):
+    assert local_date(fromstring(page(snippet)), FETCHED) is None
+
+
+def test_the_first_date_on_the_page_wins():
+    html = page("2024年3月5日 发布") + "<div>评论 2024年3月9日</div>"
+    assert local_date(fromstring(html), FETCHED) == "2024-03-05"
+
+
+def test_persian_new_years_days_fall_on_the_equinox():
+    assert _from_jalali(1403, 1, 1) == (2024, 3, 20)
+    assert _from_jalali(1400, 1, 1) == (2021, 3, 21)
+    assert _from_jalali(1399, 12, 30) == (2021, 3, 20)  # a leap year's last day
+    assert _from_jalali(1380, 10, 11) == (2002, 1, 1)
+
+
+def test_an_article_dated_only_the_local_way_gets_that_date():
+    body = "".join(
+        f"<p>{'国务院总理今天在人民大会堂会见了来访的代表团，双方就合作交换了意见。' * 3}</p>"
+        for _ in range(4)
+    )
+    html = f"<html><head><title>会见</title></head><body><article><h1>会见代表团</h1><p>2024年3月5日 10:20</p>{body}</article></body></html>"
+    fields = extract_article(html, "http://news.example.cn/2024/a.html", fetched_on=FETCHED)
+    assert fields is not None
+    assert fields["published"] == "2024-03-05"
