@@ -10,6 +10,7 @@ pagefeatures.py  the signals the judge reads from a parsed page
 judgemodel.py    the judge's trees, loaded from judge_model.json and evaluated with numpy
 markup.py        the page's JSON-LD objects and declared types
 metadata.py      title, authors, date, language and canonical URL from the page's own markup
+localdates.py    dates written the local way: CJK, Arabic, Persian and Thai calendars
 """
 
 from .stage import ExtractionPipeline

@@ -170,3 +170,27 @@ def test_invalid_settings_are_refused(tmp_path):
     bad_rules.write_text('[[site]]\nhosts = ["a.test"]\nprune_xpath = ["//div[@"]\n')
     with pytest.raises(NotConfigured, match="not a valid XPath"):
         stage(tmp_path, BOILERPLATE_RULES_FILE=str(bad_rules))
+
+
+def test_a_right_to_left_template_is_learned_whatever_its_direction_marks_and_letter_forms(tmp_path):
+    # An Arabic site's footer, written by its template with or without direction marks, tatweel
+    # and the Persian letter forms; the stories are real Arabic sentences.
+    footers = [
+        ["\u200fتابعونا على تطبيق الأخبار لمتابعة آخر الأحداث.", "جميع الحقوق محفوظة © 2026 شبكة الأخبار"],
+        [
+            "تابعونا على تطبيـــق الأخبار لمتابعة آخر الأحداث.\u200e",
+            "\u202bجميع الحقوق محفوظة © 2026 شبكة الأخبار\u202c",
+        ],
+        ["تابعونا علی تطبیق الأخبار لمتابعة آخر الأحداث.", "جمیع الحقوق محفوظة © 2026 شبکة الأخبار"],
+    ]
+    sentences = [
+        "قال الوزير في اليوم {n} إن المحادثات مستمرة بشأن الملف رقم {n} مع الأطراف المعنية كافة.",
+        "وأضاف أن الاجتماع {n} سيعقد في العاصمة بعد أسبوع لبحث التفاصيل المتبقية من الاتفاق.",
+        "وأشار المتحدث إلى أن اللجنة {n} رفعت تقريرها إلى مجلس الوزراء قبل موعده بيومين.",
+        "ومن المتوقع أن تصدر الحكومة بيانا بشأن القرار {n} خلال الأيام القليلة المقبلة.",
+    ]
+    stories = [[sentence.format(n=n) for sentence in sentences] for n in range(9)]
+    items = [article(n, stories[n] + footers[n % 3]) for n in range(9)]
+    results = asyncio.run(run(stage(tmp_path), items))
+    for number, result in enumerate(results):
+        assert result["text"] == "\n\n".join(stories[number])
