@@ -163,6 +163,14 @@ class RunSummary:
             "errors": stats.get("log_count/ERROR", 0),
             "dropped": dict(sorted(self.drops.items())),
             "cpu_seconds": _cpu_seconds(),
+            "peak_rss_mb": _peak_rss_mb(),
+            # summed over items: pages waiting for an extraction worker (and its work), for the
+            # boilerplate warm-up, for the store
+            "waits_seconds": {
+                key.removeprefix("wait/").removesuffix("_ms"): round(value / 1000, 2)
+                for key, value in sorted(stats.items())
+                if key.startswith("wait/")
+            },
             "sites": {host: dict(counts) for host, counts in sorted(self.sites.items())},
             "sources": {name: dict(counts) for name, counts in sorted(self.sources.items())},
         }
@@ -205,6 +213,14 @@ def _source(item: Any) -> str | None:
     if isinstance(item, ArticleItem):
         return item.carry.source
     return item.get("source") if hasattr(item, "get") else None
+
+
+def _peak_rss_mb() -> dict[str, float]:
+    """Peak resident memory of the crawler process, and of the largest of its finished workers."""
+    return {
+        "crawler": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "largest_worker": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+    }
 
 
 def _cpu_seconds() -> dict[str, float]:

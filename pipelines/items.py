@@ -45,10 +45,12 @@ class Carried:
     source: str | None = None
     warc_record: Any = None  # the archive's pending record of the response (crawler.warc)
     page_lookup: Any = None  # (page key, PageState or None) the store gave before the fetch
-    # Word hashes per paragraph of `text` (from the extraction worker), for the signature.
+    # Word hashes per paragraph of `text` (from the extraction worker), for the signature, and
+    # each paragraph's segment key (pipelines.text.segment_keys), for boilerplate statistics.
     word_hashes: list[np.ndarray] | None = None
-    # The same for the page's short lines extraction left out, for learning the site's template.
-    template_lines: list[np.ndarray] | None = None
+    segment_keys: list[str] | None = None
+    # The segment keys of the page's short lines extraction left out, for learning its template.
+    template_lines: list[str] | None = None
     text_hash: str | None = None  # of the cleaned text (versioning)
     previous: Any = None  # the page's stored state when this is a new version (PageState)
     signature: Any = None  # the MinHash signature, stored beside the article (Signature)

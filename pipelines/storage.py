@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -93,7 +94,9 @@ class StoragePipeline:
         record["version"] = item.get("version") or 1
         record["text_hash"] = carry.text_hash
         record["previous_id"] = carry.previous.article_id if carry.previous is not None else None
+        started = time.monotonic()
         stored = await loop.run_in_executor(self._writer, self.store.add, record, signature, fetch)
+        self.stats.inc_value("wait/store_ms", round(1000 * (time.monotonic() - started)))
         if not stored:
             self.stats.inc_value("storage/already_stored")
             raise AlreadyStored(f"already stored: {item['url']}")

@@ -271,3 +271,34 @@ def _windows(characters: np.ndarray, mask: np.ndarray, size: int) -> tuple[np.nd
     # tokens per word as a spaced script has, so signing costs about the same per word.
     kept = (hashes & np.uint64(size - 1)) == 0
     return starts[kept], hashes[kept]
+
+
+# --- segment keys ----------------------------------------------------------------------------
+
+# Years are folded so a copyright line survives New Year; other numbers (scores, prices) are content.
+_YEARS = np.sort(word_hashes(" ".join(str(year) for year in range(1900, 2100))))
+
+
+def segment_keys(hashes: list[np.ndarray]) -> list[str]:
+    """The identity of each paragraph for boilerplate statistics, from its word hashes: its
+    normalised words with years folded (punctuation, typography and case ignored), so that
+    "(c) 2025 Example Media." and "(c) 2026 Example Media" are one segment.
+
+    The extraction worker hashes each paragraph's words for the near-duplicate signature; the
+    same hashes identify the segments, all of a page's at once.
+    """
+    if not hashes:
+        return []
+    joined = np.concatenate(hashes)
+    data = np.where(np.isin(joined, _YEARS), np.uint64(0), joined).astype("<u8").tobytes()
+    keys, start = [], 0
+    for paragraph in hashes:
+        end = start + 8 * len(paragraph)
+        keys.append(xxhash.xxh64_hexdigest(data[start:end]))
+        start = end
+    return keys
+
+
+def paragraph_key(paragraph: str) -> str:
+    """The segment identity of a paragraph given as text."""
+    return segment_keys([word_hashes(paragraph)])[0]

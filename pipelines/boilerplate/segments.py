@@ -1,8 +1,8 @@
 """Per-site statistics of text segments, and the boilerplate they reveal.
 
 A segment is one paragraph of extracted text, identified by its normalised words with years
-folded (punctuation, typography and case ignored), so that "© 2025 Example Media." and
-"© 2026 Example Media" are one segment. A segment is boilerplate for a
+folded (pipelines.text.segment_keys), so that "© 2025 Example Media." and "© 2026 Example Media"
+are one segment. A segment is boilerplate for a
 site once it has appeared in enough *different stories* of that site, and in a large enough share
 of the stories the site published since it first appeared: a template's footer is on nearly every
 page, a quotation reused in two follow-up stories is not.
@@ -20,35 +20,12 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import xxhash
-
-from pipelines.text import word_hashes
-
-# Years are folded so a copyright line survives New Year; other numbers (scores, prices) are content.
-_YEARS = np.sort(word_hashes(" ".join(str(year) for year in range(1900, 2100))))
 # A page repeating this share of an earlier page's own segments is the same story again.
 SAME_STORY_OVERLAP = 0.5
 # How many recent stories per site are remembered for telling stories apart.
 STORY_WINDOW = 1000
 # A segment seen in one story only is forgotten after this many further stories of its site.
 FORGET_AFTER = 300
-
-
-def segment_key(hashes: np.ndarray) -> str:
-    """The identity of a paragraph for boilerplate statistics, from its word hashes.
-
-    The extraction worker hashes each paragraph's words for the near-duplicate signature
-    (pipelines.text.word_hashes); the same hashes identify the segment for free.
-    """
-    position = np.minimum(np.searchsorted(_YEARS, hashes), len(_YEARS) - 1)
-    folded = np.where(_YEARS[position] == hashes, np.uint64(0), hashes)
-    return xxhash.xxh64_hexdigest(folded.astype("<u8").tobytes())
-
-
-def paragraph_key(paragraph: str) -> str:
-    """The segment identity of a paragraph given as text."""
-    return segment_key(word_hashes(paragraph))
 
 
 @dataclass

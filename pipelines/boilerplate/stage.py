@@ -40,9 +40,9 @@ from pipelines.signals import article_recleaned
 from pipelines.siterules import Rules, RulesError, load_rules
 from pipelines.state import CrawlState
 from pipelines.state.interfaces import SegmentStats, StoreError
-from pipelines.text import join_paragraphs, paragraphs, word_units
+from pipelines.text import join_paragraphs, paragraph_key, paragraphs, word_units
 
-from .segments import SiteSegments, paragraph_key, segment_key
+from .segments import SiteSegments
 
 logger = logging.getLogger(__name__)
 
@@ -139,12 +139,11 @@ class BoilerplatePipeline:
         self._last_arrival = time.monotonic()
         parts = paragraphs(item["text"])
         hashes = carry.word_hashes
-        if hashes is not None and len(hashes) == len(parts):
-            keys = [segment_key(h) for h in hashes]
+        if carry.segment_keys is not None and len(carry.segment_keys) == len(parts):
+            keys = carry.segment_keys
         else:
             keys = [paragraph_key(p) for p in parts]
-        around = [segment_key(h) for h in carry.template_lines or []]
-        _, learned = site.observe(keys, around)
+        _, learned = site.observe(keys, carry.template_lines or [])
         self._dirty.add(site_name)
         if learned:
             self._learned(site_name, learned)
@@ -163,6 +162,7 @@ class BoilerplatePipeline:
                 carry.word_hashes = [h for h, kept in zip(hashes, keep) if kept]
             else:
                 carry.word_hashes = None  # the signature is then made from the text
+            carry.segment_keys = [key for key, kept in zip(keys, keep) if kept]
         self._maybe_save()
         return item
 
@@ -207,11 +207,13 @@ class BoilerplatePipeline:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting[site_name].append(future)
         self.stats.inc_value("boilerplate/pages_held")
+        started = time.monotonic()
         try:
             await asyncio.wait_for(asyncio.shield(future), self.hold_seconds)
         except TimeoutError:
             self.stats.inc_value("boilerplate/hold_timeouts")
             self._release(site_name)
+        self.stats.inc_value("wait/boilerplate_hold_ms", round(1000 * (time.monotonic() - started)))
 
     async def _release_when_quiet(self) -> None:
         # When pages stop arriving the crawl is ending: nothing more will warm a waiting site up.

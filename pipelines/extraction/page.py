@@ -25,6 +25,7 @@ from pipelines.text import (
     join_paragraphs,
     normalize_text,
     paragraphs,
+    segment_keys,
     without_direction_marks,
     word_hashes,
     word_units,
@@ -101,9 +102,9 @@ def process_page(
     Runs in an extraction worker: decoding, parsing and judging cost as much CPU again as the
     extraction of a small page, so none of it stays in the crawling process. The fields include
     `word_hashes`, one array per paragraph of `text`, for the near-duplicate signature,
-    `template_lines`, the same for the page's short lines extraction left out (for the boilerplate
-    stage, see pipelines.extraction.lines), and `page_keys`, the keys the page is known under in
-    the store (see pipelines.urls.page_keys).
+    `segment_keys`, one per paragraph, and `template_lines`, the segment keys of the page's short
+    lines extraction left out (for the boilerplate stage, see pipelines.extraction.lines), and
+    `page_keys`, the keys the page is known under in the store (see pipelines.urls.page_keys).
     """
     decoded = decode_page(body, http_charset)
     html = decoded.text
@@ -119,7 +120,8 @@ def process_page(
         return PageResult("no_text", reasons=verdict.reasons, notes=notes)
     parts = paragraphs(fields["text"])
     fields["word_hashes"] = [word_hashes(part) for part in parts]
-    fields["template_lines"] = template_line_hashes(tree, parts)
+    fields["segment_keys"] = segment_keys(fields["word_hashes"])
+    fields["template_lines"] = segment_keys(template_line_hashes(tree, parts))
     fields["page_keys"] = page_keys(url, request_url)
     return PageResult("article", fields, verdict.reasons, notes)
 

@@ -18,6 +18,7 @@ import dataclasses
 import logging
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -96,6 +97,7 @@ class ExtractionPipeline:
             return item
         page = ItemAdapter(item)
         url = page["url"]
+        started = time.monotonic()
         result = await self._process(
             page["body"],
             page.get("http_charset"),
@@ -105,6 +107,8 @@ class ExtractionPipeline:
             page.get("request_url"),
             (page.get("fetched_at") or "")[:10] or None,
         )
+        # how long pages wait for a worker and its work (bench/crawl.py reports it)
+        self.stats.inc_value("wait/extraction_ms", round(1000 * (time.monotonic() - started)))
         self.stats.inc_value(f"extract/{result.outcome}")
         for note in result.notes:
             self.stats.inc_value(f"extract/{note}")
@@ -122,6 +126,7 @@ class ExtractionPipeline:
             warc_record=page.get("warc_record"),
             page_lookup=page.get("page_lookup"),
             word_hashes=fields.pop("word_hashes"),
+            segment_keys=fields.pop("segment_keys"),
             template_lines=fields.pop("template_lines"),
         )
         return ArticleItem(

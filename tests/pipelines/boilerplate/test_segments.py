@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from pipelines.boilerplate.segments import FORGET_AFTER, SiteSegments
-from pipelines.boilerplate.segments import paragraph_key as segment_key
+from pipelines.text import paragraph_key as segment_key
 
 TEMPLATE = ["Sign up for our newsletter.", "\u00a9 2026 Example Media. All rights reserved."]
 
