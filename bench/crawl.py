@@ -156,6 +156,7 @@ def per_page(run: dict, total: int) -> dict[str, float]:
     cpu = run["cpu_seconds"]
     return {
         "crawler_cpu_ms": 1000 * cpu["crawler"] / total,
+        "crawler_cpu_ms_after_start_up": 1000 * (cpu["crawler"] - cpu.get("crawler_start_up", 0)) / total,
         "worker_cpu_ms": 1000 * cpu["workers"] / total,
         **{
             f"wait_{name}_ms": 1000 * seconds / total
@@ -247,8 +248,9 @@ def main() -> None:
     figures = per_page(full, total)
     crawler_ms = figures["crawler_cpu_ms"]
     print(
-        f"  full crawl: crawler {crawler_ms:.2f} ms of CPU per page (target <= 3: {'met' if crawler_ms <= 3 else 'NOT met'}), "
-        f"workers {figures['worker_cpu_ms']:.2f} ms"
+        f"  full crawl: crawler {crawler_ms:.2f} ms of CPU per page (target <= 3: {'met' if crawler_ms <= 3 else 'NOT met'}; "
+        f"{figures['crawler_cpu_ms_after_start_up']:.2f} ms after its start-up of "
+        f"{full['cpu_seconds'].get('crawler_start_up', 0):.2f} s), workers {figures['worker_cpu_ms']:.2f} ms"
     )
     waits = {
         key.removeprefix("wait_").removesuffix("_ms"): value
@@ -285,6 +287,7 @@ def main() -> None:
     result = {
         "ratio_to_pool": share,
         "crawler_cpu_ms_per_page": crawler_ms,
+        "crawler_cpu_ms_per_page_after_start_up": figures["crawler_cpu_ms_after_start_up"],
         "worker_cpu_ms_per_page": figures["worker_cpu_ms"],
         "pages_per_s": full_rate,
         "pool_pages_per_s": pooled,

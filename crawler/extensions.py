@@ -104,6 +104,7 @@ class RunSummary:
         self.alarm = alarm
         self.started = started
         self._clock = time.monotonic()
+        self._cpu_at_open = 0.0
         self.sites: dict[str, Counter[str]] = defaultdict(Counter)
         self.sources: dict[str, Counter[str]] = defaultdict(Counter)
         self.drops: Counter[str] = Counter()
@@ -162,7 +163,8 @@ class RunSummary:
             "boilerplate_segments_removed": stats.get("boilerplate/segments_removed", 0),
             "errors": stats.get("log_count/ERROR", 0),
             "dropped": dict(sorted(self.drops.items())),
-            "cpu_seconds": _cpu_seconds(),
+            # the crawler's start-up (imports, opening the store, starting workers) apart
+            "cpu_seconds": {**_cpu_seconds(), "crawler_start_up": self._cpu_at_open},
             "peak_rss_mb": _peak_rss_mb(),
             # summed over items: pages waiting for an extraction worker (and its work), for the
             # boilerplate warm-up, for the store
@@ -177,6 +179,7 @@ class RunSummary:
 
     def spider_opened(self, spider: Any) -> None:
         self.run_log.started()
+        self._cpu_at_open = _cpu_seconds()["crawler"]
 
     def empty_sources(self, spider: Any) -> list[str]:
         """Sources of this run that yielded no article, though they did in their previous run."""

@@ -10,6 +10,9 @@ RETRY_AFTER_MAX_SECONDS; longer, it is not retried this run.
 
 RobotsTxtMiddleware: Scrapy's, fixed for requests that wait together for a host's robots.txt.
 
+ProxyMiddleware: Scrapy's HttpProxyMiddleware, asking whether a host bypasses the proxy once per
+host.
+
 PageFingerprinter: requests for one page (see pipelines.urls.page_key: http and https, session ids,
 campaign parameters) are one request to Scrapy's duplicate filter.
 
@@ -20,15 +23,18 @@ RETRY_AFTER_MAX_SECONDS, and the page history's STORAGE_BACKEND (pipelines.state
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.request import proxy_bypass
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpproxy import HttpProxyMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
@@ -181,3 +187,28 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         parser = await super().robot_parser(request)
         current = self._parsers.get(urlparse_cached(request).netloc)
         return parser if current is None or isinstance(current, Deferred) else current
+
+
+class ProxyMiddleware(HttpProxyMiddleware):
+    """Scrapy's proxy middleware (the *_proxy environment variables, request.meta["proxy"]), with
+    the no_proxy check made once per host: urllib's reads every environment variable on each
+    call, which cost a third of a millisecond per request through a proxy."""
+
+    def __init__(self, auth_encoding: str | None = "latin-1") -> None:
+        super().__init__(auth_encoding)
+        self._bypassed = functools.lru_cache(maxsize=65536)(proxy_bypass)
+
+    def process_request(self, request: Request, spider: Any = None) -> None:  # spider: never passed
+        if "proxy" in request.meta or not self.proxies:
+            super().process_request(request)
+            return
+        parsed = urlparse_cached(request)
+        scheme = parsed.scheme
+        proxied = scheme in self.proxies and (
+            scheme not in ("http", "https") or bool(parsed.hostname and not self._bypassed(parsed.hostname))
+        )
+        if proxied:
+            creds, proxy_url = self.proxies[scheme]
+            self._set_proxy_and_creds(request, proxy_url, creds, scheme)
+        else:
+            self._set_proxy_and_creds(request, None, None, None)

@@ -58,6 +58,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's, fixed: every request waiting for a host's robots.txt is checked against it
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.RobotsTxtMiddleware": 100,
+    # Scrapy's, asking once per host whether it bypasses the proxy
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+    "crawler.middlewares.ProxyMiddleware": 750,
     "crawler.middlewares.IncrementalMiddleware": 560,
     # after the incremental middleware, before Scrapy's retry middleware (550), on responses
     "crawler.middlewares.RetryAfterMiddleware": 555,

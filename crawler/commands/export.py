@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from pipelines.export import ExportOptions, export
 from pipelines.state import StoreError, open_backend
 
 
@@ -55,6 +54,10 @@ class Command(ScrapyCommand):
             raise UsageError("scrapy export takes options only; see scrapy export -h")
         if self.settings is None:  # Scrapy sets it before run()
             raise UsageError("this command runs inside the project")
+        # Imported here: Scrapy imports every command to list them, and pyarrow's half a second
+        # would be paid by every `scrapy crawl`.
+        from pipelines.export import ExportOptions, export
+
         try:
             options = ExportOptions(
                 since=opts.since,
