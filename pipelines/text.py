@@ -62,6 +62,7 @@ _CJK = re.compile(f"[{_CJK_CHARACTERS}]")
 _CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 _SOUTHEAST_ASIAN_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF))
 _UNSPACED_ANY = re.compile(f"[{_UNSPACED}]")
+_UNSPACED_GAP = re.compile(f"(?<=[{_UNSPACED}])[ \t\u00a0\u3000\u200b]+(?=[{_UNSPACED}])")
 _SPACED_WORD = re.compile(f"[^\\W{_UNSPACED}]+")
 _SOUTHEAST_ASIAN = re.compile(f"[{_SOUTHEAST_ASIAN_CHARACTERS}]")
 _KANA = re.compile("[\u3040-\u30ff]")
@@ -96,11 +97,11 @@ _LETTER_VARIANTS = str.maketrans(
 )
 _DIRECTION_MARKS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 _VARIANT_LETTERS = re.compile("[\u0600-\u06ff\u200c\u200e\u200f\u202a-\u202e\u2066-\u2069\u0451]")
-# Punctuation of the East Asian scripts (ideographic, full-width and vertical forms) and
-# no-break spaces, whose NFKC forms are punctuation and spaces too (the forms NFKC turns into a
-# low line, a word character, are left out).
+# Punctuation of the East Asian scripts (ideographic, full-width and vertical forms), whose NFKC
+# forms are punctuation too (the forms NFKC turns into a low line, a word character, are left out;
+# so are the ideographic space and the no-break space, which NFKC makes spaces).
 _WIDE_PUNCTUATION = re.compile(
-    "[\u00a0\u2026\u3000-\u3004\u3008-\u3020\u3030\u303d-\u303f\ufe30-\ufe32\ufe35-\ufe4c"
+    "[\u2026\u3001-\u3004\u3008-\u3020\u3030\u303d-\u303f\ufe30-\ufe32\ufe35-\ufe4c"
     "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff3e\uff40\uff5b-\uff64]"
 )
 # Traditional Chinese characters read as simplified: a copy converted from one to the other is
@@ -124,11 +125,15 @@ def _folded(text: str) -> str:
     """*text* as words are read from it: NFKC, case folded, letter variants and scripts folded."""
     if not unicodedata.is_normalized("NFKC", text):
         # Chinese and Japanese punctuation alone would send every such text down NFKC's slow
-        # path, the larger part of signing it; as spaces they read as the same words.
-        text = _WIDE_PUNCTUATION.sub(" ", text)
+        # path, the larger part of signing it; any other punctuation mark separates the same words.
+        text = _WIDE_PUNCTUATION.sub("|", text)
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
     text = text.casefold()
+    if _UNSPACED_ANY.search(text):
+        # Spaces between Thai phrases (or Chinese characters) are layout, retyped at will; a line
+        # break stays, so that paragraphs are read apart.
+        text = _UNSPACED_GAP.sub("", text)
     if _VARIANT_LETTERS.search(text):
         text = text.translate(_LETTER_VARIANTS)
     if _HAN.search(text) and not _KANA.search(text):
@@ -201,7 +206,8 @@ def word_hashes(text: str) -> np.ndarray:
     Word hashes of consecutive paragraphs concatenate to the word hashes of the joined text, so
     they can be computed where the text is extracted and shingled after boilerplate removal.
     Spaced words are hashed with xxHash32; the character windows of the unspaced scripts all at
-    once, from the code points, then put in their places among the spaced words.
+    once, from the code points, then put in their places among the spaced words. Of those windows
+    one in two (Chinese, Japanese) or four (Thai...) is kept, chosen by its hash (`_windows`).
     """
     folded = _folded(text)
     spaced = [(match.start(), match.group()) for match in _SPACED_WORD.finditer(folded)]
@@ -212,9 +218,9 @@ def word_hashes(text: str) -> np.ndarray:
     characters = _character_hashes(points)
     positions = [np.array([start for start, _ in spaced], dtype=np.int64)]
     hashes = [spaced_hashes]
-    for low_high, size in ((_CJK_RANGES, CJK_WORD), (_SOUTHEAST_ASIAN_RANGES, SOUTHEAST_ASIAN_WORD)):
+    for ranges, size in ((_CJK_RANGES, CJK_WORD), (_SOUTHEAST_ASIAN_RANGES, SOUTHEAST_ASIAN_WORD)):
         mask = np.zeros(len(points), dtype=bool)
-        for low, high in low_high:
+        for low, high in ranges:
             mask |= (points >= low) & (points <= high)
         if mask.any():
             starts, window_hashes = _windows(characters, mask, size)

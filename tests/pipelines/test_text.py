@@ -77,7 +77,14 @@ def test_signatures_keep_one_window_in_a_word_chosen_by_content():
 
 
 def test_word_hashes_of_paragraphs_concatenate_in_every_script():
-    parts = [XINHUA, "The minister met Biden.", "รัฐบาลไทยแถลงข่าว", "وزير الخارجية"]
+    parts = [
+        XINHUA,
+        "国务院总理会见",
+        "The minister met Biden.",
+        "รัฐบาลไทยแถลงข่าว",
+        "ทำเนียบรัฐบาล",
+        "وزير الخارجية",
+    ]
     joined = word_hashes("\n\n".join(parts))
     assert np.array_equal(joined, np.concatenate([word_hashes(part) for part in parts]))
 
@@ -98,3 +105,9 @@ def test_russian_yo_reads_as_ye():
 
 def test_direction_marks_are_dropped_from_stored_text():
     assert without_direction_marks("\u200fقال الوزير\u200e (AP)\u202b نص\u202c") == "قال الوزير (AP) نص"
+
+
+def test_spaces_between_thai_phrases_or_chinese_characters_do_not_matter():
+    assert np.array_equal(word_hashes("รัฐบาล ไทย\u200bแถลง"), word_hashes("รัฐบาลไทยแถลง"))
+    assert np.array_equal(word_hashes("国务院 总理"), word_hashes("国务院总理"))
+    assert np.array_equal(word_hashes("东京、大阪"), word_hashes("东京,大阪"))  # punctuation still parts

@@ -19,7 +19,7 @@ STORIES = json.loads((Path(__file__).parents[2] / "fixtures" / "texts" / "storie
 def edited(language: str, paragraphs: list[str], edits: tuple[str, ...], seed: int) -> list[str]:
     rng = random.Random(seed)
     for edit in edits:
-        if edit == "local_paragraph":  # a line of local news, a third of the story at most
+        if edit in ("local_paragraph", "update"):  # other news, a third of the story at most
             paragraphs = [*paragraphs, paragraphs[-1][: len("".join(paragraphs)) // 4][::-1]]
         else:
             paragraphs = EDITS[edit](language, paragraphs, rng)

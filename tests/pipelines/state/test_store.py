@@ -3,11 +3,13 @@ and the real PostgreSQL of this machine)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import timedelta
 
 import numpy as np
 import pytest
+import xxhash
 from scrapy.settings import Settings
 
 from pipelines import clock
@@ -172,8 +174,12 @@ def test_signatures_of_an_earlier_way_of_reading_words_are_made_again(backend):
         "http://a/2": "a story in English, whose words are read as they always were, and stay the same",
     }
     old = {url: signer.sign(text) for url, text in texts.items()}
-    # as an earlier version signed the Chinese text: other hashes, under its earlier scheme name
-    old["http://a/1"] = signer.sign("新華社 北京電 國務院 總理 今天 在 人民大會堂")
+    # the Chinese text as an earlier version signed it, runs of \w as words, under its earlier
+    # scheme name
+    runs = re.findall(r"\w+", texts["http://a/1"].casefold())
+    old["http://a/1"] = signer.sign_words(
+        np.array([xxhash.xxh32_intdigest(run.encode()) for run in runs], dtype=np.uint64)
+    )
     for url, text in texts.items():
         store.add(article(url, text), old[url], fetch(url))
     backend.close()
