@@ -8,11 +8,14 @@ set: a new story, or a copy of a story stored in this run and still hot, costs a
 most. A set bit may be a false positive (one probe more); a key of an article outside the hot
 index always has its bit set, so no copy is missed.
 
-The filter has 2^30 bits, 128 MiB whatever the archive's size (at a million stored articles 6%
-of the bits are set, at five million 26%). It is read into memory at the start of a run and
-written back, whole and atomically, at its end, with the id of the last stored article whose
-keys it holds. A run that did not end cleanly leaves the previous file, and the next run adds the
-articles stored since from their signatures.
+The filter is sized to the store: 16 bits per band key of the stored articles and of 100,000
+more, rounded up to a power of two, from 2^24 bits (2 MiB) to 2^30 (128 MiB, at a million stored
+articles 6% of its bits are set, at five million 26%). A store that outgrows its filter gets one
+twice as large, rebuilt from the stored signatures when a run opens it (logged); a small archive
+does not hold 128 MiB in memory or write it at every run's end. The filter is read into memory at
+the start of a run and written back, whole and atomically, at its end, with the id of the last
+stored article whose keys it holds. A run that did not end cleanly leaves the previous file, and
+the next run adds the articles stored since from their signatures.
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ from pipelines.state.interfaces import ArticleStore, StoreError
 
 logger = logging.getLogger(__name__)
 
-BITS_LOG2 = 30
+BITS_LOG2 = 30  # the largest filter
+_SMALLEST_BITS_LOG2 = 24
+_BITS_PER_KEY = 16
+_HEADROOM_ARTICLES = 100_000
 _HEADER_BYTES = 4096
 _MAGIC = b"newsdedup band filter\n"
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -63,22 +69,29 @@ class BandFilter:
         return (_MAGIC + json.dumps(fields).encode()).ljust(_HEADER_BYTES, b"\0")
 
     def _read(self) -> np.ndarray:
-        """The bits of the file if it is this store's, of this layout and whole; else none set."""
-        size = 1 << (self.bits_log2 - 3)
-        ours = {"store": self.store_id, "layout": self.layout, "bits_log2": self.bits_log2}
+        """The bits of the file if it is this store's, of this layout, at least as large as asked
+        for, and whole; else none set."""
+        ours = {"store": self.store_id, "layout": self.layout}
         try:
             with self.path.open("rb") as handle:
                 fields = _parse_header(handle.read(_HEADER_BYTES))
-                if all(fields.get(name) == value for name, value in ours.items()):
-                    bits = np.fromfile(handle, dtype=np.uint8, count=size)
-                    if len(bits) == size:
+                size_log2 = fields.get("bits_log2")
+                if (
+                    all(fields.get(name) == value for name, value in ours.items())
+                    and isinstance(size_log2, int)
+                    and self.bits_log2 <= size_log2 <= BITS_LOG2
+                ):
+                    bits = np.fromfile(handle, dtype=np.uint8, count=1 << (size_log2 - 3))
+                    if len(bits) == 1 << (size_log2 - 3):
+                        self.bits_log2 = size_log2
+                        self._shift = np.uint64(64 - size_log2)
                         self.through = int(fields.get("through", 0))
                         return bits
         except FileNotFoundError:
             pass
         except (OSError, ValueError) as exc:
             logger.warning("the band filter %s cannot be read (%s); it is rebuilt", self.path, exc)
-        return np.zeros(size, dtype=np.uint8)
+        return np.zeros(1 << (self.bits_log2 - 3), dtype=np.uint8)
 
     def _positions(self, keys: np.ndarray) -> np.ndarray:
         return (np.asarray(keys, dtype=np.uint64).ravel() * _MIX) >> self._shift
@@ -110,6 +123,12 @@ class BandFilter:
         self.through = through
 
 
+def bits_for(articles: int, bands: int) -> int:
+    """The filter size (log2 of its bits) for a store of *articles* and room for more."""
+    wanted = (articles + _HEADROOM_ARTICLES) * bands * _BITS_PER_KEY
+    return min(BITS_LOG2, max(_SMALLEST_BITS_LOG2, (wanted - 1).bit_length()))
+
+
 def _parse_header(header: bytes) -> dict:
     if not header.startswith(_MAGIC):
         raise ValueError("not a band filter file")
@@ -130,14 +149,14 @@ class ColdFilter:
 
     @classmethod
     def open(cls, path: Path, store: ArticleStore, layout: BandLayout) -> ColdFilter:
+        last = store.last_article_id()
         try:
-            bits = BandFilter(path, store.identity(), layout.name)
+            bits = BandFilter(path, store.identity(), layout.name, bits_for(last, layout.bands))
         except OSError as exc:
             raise StoreError(
                 f"cannot open the band filter {path}: {exc}; set DATA_DIR to a writable directory"
             ) from exc
         cold = cls(bits, layout)
-        last = store.last_article_id()
         if bits.through < last:
             added = 0
             for ids, matrix in store.signatures_after(bits.through):

@@ -6,7 +6,7 @@ import asyncio
 
 import numpy as np
 
-from pipelines.neardup.coldfilter import BandFilter
+from pipelines.neardup.coldfilter import BandFilter, ColdFilter, bits_for
 from pipelines.neardup.matching import IndexedCopy
 from pipelines.neardup.stage import FILTER_FILE
 from pipelines.signatures import BandLayout, Signature
@@ -89,7 +89,11 @@ def test_a_run_that_did_not_end_leaves_the_next_one_to_catch_up(tmp_path):
         await crashed.storage.close_spider()  # stored; the near-duplicate stage never closes
 
     asyncio.run(run_without_closing())
-    assert BandFilter(tmp_path / FILTER_FILE, crashed.neardup.store.identity(), LAYOUT.name).through == 0
+    opened = BandFilter(
+        tmp_path / FILTER_FILE, crashed.neardup.store.identity(), LAYOUT.name, bits_for(0, 64)
+    )
+    assert opened.bits_log2 == bits_for(0, 64)  # the file opened at the start of the run
+    assert opened.through == 0
     [copy] = asyncio.run(Stages(tmp_path).run([article("http://b.test/1", stories[0].paragraphs)]))
     assert copy["duplicate_of"] == "http://a.test/1"
 
@@ -111,3 +115,44 @@ def test_a_new_store_beside_an_old_filter_does_not_trust_it(tmp_path):
     [copy] = asyncio.run(Stages(tmp_path).run([article("http://d.test/1", stories[1].paragraphs)]))
     assert copy["duplicate_of"] == "http://c.test/1"
     assert set(stored_articles(tmp_path)) == {"http://c.test/1", "http://d.test/1"}
+
+
+def test_the_filter_is_sized_to_the_store_and_grows_with_it(tmp_path):
+    assert bits_for(0, 64) == 27  # 16 MiB for a new store, not 128
+    assert bits_for(1_000_000, 64) == 30
+    path = tmp_path / "f"
+    small = BandFilter(path, "store", LAYOUT.name, bits_log2=24)
+    keys = random_keys(4, 10)
+    small.add(keys)
+    small.save(7)
+    # a larger filter is asked for: the small file is not used, and the keys are added again
+    assert BandFilter(path, "store", LAYOUT.name, bits_log2=25).through == 0
+    # a smaller one is asked for (the file was made for more): the larger file serves
+    kept = BandFilter(path, "store", LAYOUT.name, bits_log2=22)
+    assert (kept.bits_log2, kept.through) == (24, 7)
+    assert kept.may_contain(keys).all()
+
+
+class _Store:
+    """The little of an article store ColdFilter.open reads."""
+
+    def __init__(self, signatures: np.ndarray) -> None:
+        self.signatures = signatures
+
+    def identity(self) -> str:
+        return "store"
+
+    def last_article_id(self) -> int:
+        return len(self.signatures)
+
+    def signatures_after(self, after: int):
+        yield list(range(after + 1, len(self.signatures) + 1)), self.signatures[after:]
+
+
+def test_a_store_that_outgrew_its_filter_gets_a_larger_one_with_every_key(tmp_path, monkeypatch):
+    signatures = np.random.default_rng(5).integers(0, 2**32, size=(50, 128), dtype=np.uint32)
+    ColdFilter.open(tmp_path / "f", _Store(signatures[:10]), LAYOUT).bits.save(10)
+    monkeypatch.setattr("pipelines.neardup.coldfilter._HEADROOM_ARTICLES", 200_000)  # now "larger"
+    grown = ColdFilter.open(tmp_path / "f", _Store(signatures), LAYOUT)
+    assert grown.bits.bits_log2 == 28
+    assert grown.may_contain(LAYOUT.keys(signatures)).all()
