@@ -11,7 +11,8 @@ RETRY_AFTER_MAX_SECONDS; longer, it is not retried this run.
 RobotsTxtMiddleware: Scrapy's, fixed for requests that wait together for a host's robots.txt.
 
 ProxyMiddleware: Scrapy's HttpProxyMiddleware, asking whether a host bypasses the proxy once per
-host.
+host. MetaRefreshMiddleware: Scrapy's, reading a page's text only when its first bytes mention a
+refresh.
 
 PageFingerprinter: requests for one page (see pipelines.urls.page_key: http and https, session ids,
 campaign parameters) are one request to Scrapy's duplicate filter.
@@ -35,6 +36,7 @@ from urllib.request import proxy_bypass
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.httpproxy import HttpProxyMiddleware
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as ScrapyMetaRefreshMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
@@ -212,3 +214,21 @@ class ProxyMiddleware(HttpProxyMiddleware):
             self._set_proxy_and_creds(request, proxy_url, creds, scheme)
         else:
             self._set_proxy_and_creds(request, None, None, None)
+
+
+# Scrapy looks for a refresh in a page's first 4,096 characters: at most four bytes each.
+_REFRESH_WINDOW = 4 * 4096
+
+
+class MetaRefreshMiddleware(ScrapyMetaRefreshMiddleware):
+    """Scrapy's meta-refresh redirects, with the page's text read only when its first bytes
+    mention a refresh: Scrapy's decodes every HTML page whole to look at its head."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Request | Response:
+        head = response.body[:_REFRESH_WINDOW]
+        # A page in UTF-16 or UTF-32 spells "refresh" with NUL bytes between its letters.
+        if b"refresh" not in head.lower() and b"\x00" not in head[:512]:
+            return response
+        return super().process_response(request, response)

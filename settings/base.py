@@ -61,6 +61,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's, asking once per host whether it bypasses the proxy
     "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
     "crawler.middlewares.ProxyMiddleware": 750,
+    # Scrapy's, reading a page's text only when its head mentions a refresh
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.MetaRefreshMiddleware": 580,
     "crawler.middlewares.IncrementalMiddleware": 560,
     # after the incremental middleware, before Scrapy's retry middleware (550), on responses
     "crawler.middlewares.RetryAfterMiddleware": 555,
