@@ -236,8 +236,8 @@ class SQLStore:
         )
 
     def _resign(self, stored: str, scheme: str, sign: Callable[[str], Signature]) -> None:
-        """Sign every stored text again, in one transaction, and empty the band table (rebuilt
-        next, see `_prepare_bands`)."""
+        """Sign every stored text again, in one transaction, empty the band table (rebuilt next,
+        see `_prepare_bands`) and give the store a new identity (see `identity`)."""
         select = self._sql(
             "SELECT s.article_id, a.text FROM signatures s JOIN articles a ON a.id = s.article_id "
             "WHERE s.article_id > ? ORDER BY s.article_id LIMIT ?"
@@ -271,6 +271,8 @@ class SQLStore:
                 done += len(rows)
                 logger.info("signatures made again: %d", done)
             db.execute("DELETE FROM bands")
+            # files derived from the store's keys (the cold index's filter) are made anew
+            db.execute("DELETE FROM settings WHERE name = 'store_id'")
             db.execute(self._sql("UPDATE settings SET value = ? WHERE name = 'signature_scheme'"), (scheme,))
             return done
 
