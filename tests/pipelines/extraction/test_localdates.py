@@ -3,13 +3,18 @@ calendar, never after the fetch."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from lxml.html import fromstring
 
+from pipelines import clock
 from pipelines.extraction.localdates import _from_jalali, local_date
 from pipelines.extraction.page import extract_article
 
-FETCHED = "2026-12-03"
+# The fetch is today, by the project's clock; the dates below are the calendars under test.
+FETCHED = clock.now().date().isoformat()
+_NEXT_YEAR = clock.now() + timedelta(days=366)
 
 
 def page(snippet: str) -> str:
@@ -39,7 +44,7 @@ def test_local_dates_are_read_and_converted(snippet, expected):
 @pytest.mark.parametrize(
     "snippet",
     [
-        "2099年1月1日",  # after the fetch
+        f"{_NEXT_YEAR.year}年{_NEXT_YEAR.month}月{_NEXT_YEAR.day}日",  # after the fetch
         "2024年2月30日",  # no such day
         "1402/13/01",  # no thirteenth month
         "价格：2024元",  # a year-like number alone
