@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from bench import rounded
 from pipelines.extraction.page import ExtractOptions, process_page
 from pipelines.neardup.matching import IndexedCopy
 from pipelines.neardup.memory import MemoryIndex
@@ -301,13 +302,7 @@ def main() -> None:
         },
         "wait_ms_per_page": waits,
     }
-    print(json.dumps(_rounded(result)))
-
-
-def _rounded(value):
-    if isinstance(value, dict):
-        return {key: _rounded(item) for key, item in value.items()}
-    return round(value, 3) if isinstance(value, float) else value
+    print(json.dumps(rounded(result, 3)))
 
 
 if __name__ == "__main__":

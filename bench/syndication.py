@@ -49,6 +49,7 @@ from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
 
+from bench import rounded
 from pipelines import clock
 from pipelines.signatures import Signer
 from pipelines.text import words
@@ -104,8 +105,7 @@ def report(
 ) -> dict:
     true_pairs, found_pairs = pairs_of(truth), pairs_of(predicted)
     right = true_pairs & found_pairs
-    precision = len(right) / len(found_pairs) if found_pairs else 1.0
-    recall = len(right) / len(true_pairs) if true_pairs else 1.0
+    precision, recall = precision_recall(true_pairs, found_pairs)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     ari = adjusted_rand_index(truth, predicted)
     print(f"{name}:")
@@ -215,12 +215,11 @@ def naive_words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
 
-def pair_scores(truth: dict[str, str], predicted: dict[str, str]) -> tuple[float, float, set]:
-    true_pairs, found_pairs = pairs_of(truth), pairs_of(predicted)
-    right = true_pairs & found_pairs
-    precision = len(right) / len(found_pairs) if found_pairs else 1.0
-    recall = len(right) / len(true_pairs) if true_pairs else 1.0
-    return precision, recall, true_pairs - found_pairs
+def precision_recall(true_pairs: set, found_pairs: set) -> tuple[float, float]:
+    right = len(true_pairs & found_pairs)
+    precision = right / len(found_pairs) if found_pairs else 1.0
+    recall = right / len(true_pairs) if true_pairs else 1.0
+    return precision, recall
 
 
 def cluster_in_stages(copies: list[Copy], scratch: Path) -> dict[str, str]:
@@ -243,27 +242,25 @@ def per_language(seed: int) -> dict:
     for language in LANGUAGES:
         copies = build_copies(language, seed)
         truth = {copy.url: copy.story for copy in copies}
+        true_pairs = pairs_of(truth)
         scores, partitions = [], set()
         for order in range(LANGUAGE_ORDERS):
             shuffled = copies[:]
             rng.shuffle(shuffled)
             with tempfile.TemporaryDirectory() as scratch:
                 clusters = cluster_in_stages(shuffled, Path(scratch) / f"{language}{order}")
-            groups = defaultdict(set)
-            for url, cluster in clusters.items():
-                groups[cluster].add(url)
-            partitions.add(frozenset(frozenset(g) for g in groups.values()))
-            scores.append(pair_scores(truth, clusters))
+            found = pairs_of(clusters)
+            partitions.add(frozenset(found))  # the pairs are the clusters
+            scores.append((*precision_recall(true_pairs, found), true_pairs - found))
         precision = min(p for p, _, _ in scores)
         recall = min(r for _, r, _ in scores)
         missed = scores[0][2]
         by_edit = defaultdict(list)
-        for pair in pairs_of(truth):
+        for pair in true_pairs:
             for kind in {edit for copy in copies if copy.url in pair for edit in copy.edits} or {"none"}:
                 by_edit[kind].append(pair not in missed)
-        base_p, base_r, _ = pair_scores(
-            truth, baseline_clusters([(c.url, "\n\n".join(c.paragraphs)) for c in copies], 5, naive_words)
-        )
+        baseline = baseline_clusters([(c.url, "\n\n".join(c.paragraphs)) for c in copies], 5, naive_words)
+        base_p, base_r = precision_recall(true_pairs, pairs_of(baseline))
         stories = len(set(truth.values()))
         print(
             f"  {language}: {len(copies)} pages, {stories} stories; precision {precision:.4f} recall "
@@ -345,7 +342,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.languages_only:
         figures = per_language(args.seed)
-        print(json.dumps({"languages": rounded(figures)}))
+        print(json.dumps({"languages": rounded(figures, 4)}))
         return
     plan = dataclasses.replace(PLAN, edits=COPY_EDITS + OTHER_EDITS) if args.other_edits else PLAN
     newsroom = build_newsroom(args.seed, plan)
@@ -393,18 +390,7 @@ def main() -> None:
             "late_copies": archive["late_copies"],
         }
     figures["languages"] = per_language(args.seed)
-    print(json.dumps(rounded(figures)))
-
-
-def rounded(figures: dict) -> dict:
-    return {
-        key: rounded(value)
-        if isinstance(value, dict)
-        else round(value, 4)
-        if isinstance(value, float)
-        else value
-        for key, value in figures.items()
-    }
+    print(json.dumps(rounded(figures, 4)))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from datasketch import MinHash
 
-from .text import word_hashes
+from .text import fmix32, word_hashes
 
 SCHEME = "affine32"
 # How words are read (pipelines.text.words): "words" before scripts without spaces were read as
@@ -112,7 +112,7 @@ class Signer:
         # datasketch's affine32 scheme (MinHash.update_batch), on the array at once: its hash
         # function would be called once per shingle from Python, the larger part of a signature.
         a, b = self._permutations
-        permuted = np.multiply.outer(_fmix32(unique), a)  # uint32 arithmetic wraps, as intended
+        permuted = np.multiply.outer(fmix32(unique), a)  # uint32 arithmetic wraps, as intended
         permuted += b
         return Signature(permuted.min(axis=0), int(unique.size), unique)
 
@@ -135,15 +135,6 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     if len(values) > 1:
         values = values[np.concatenate(([True], values[1:] != values[:-1]))]
     return values
-
-
-def _fmix32(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer, which datasketch's affine32 scheme applies before permuting."""
-    values = values ^ (values >> np.uint32(16))
-    values = values * np.uint32(0x85EBCA6B)
-    values = values ^ (values >> np.uint32(13))
-    values = values * np.uint32(0xC2B2AE35)
-    return values ^ (values >> np.uint32(16))
 
 
 @dataclass(frozen=True)

@@ -52,15 +52,15 @@ _SPACES = re.compile(r"\s+")
 # Chinese characters and Japanese kana about two, Thai, Lao, Burmese and Khmer about four. No rule
 # finds their word boundaries, so a "word" there is the window of that many characters that
 # starts at each character (see `words`).
-_CJK_CHARACTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_SOUTHEAST_ASIAN_CHARACTERS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_SOUTHEAST_ASIAN_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF))
+_CJK_CHARACTERS = "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES)
+_SOUTHEAST_ASIAN_CHARACTERS = "".join(f"{chr(low)}-{chr(high)}" for low, high in _SOUTHEAST_ASIAN_RANGES)
 CJK_WORD = 2
 SOUTHEAST_ASIAN_WORD = 4
 _UNSPACED = _CJK_CHARACTERS + _SOUTHEAST_ASIAN_CHARACTERS
 _TOKEN_RUN = re.compile(f"[{_CJK_CHARACTERS}]+|[{_SOUTHEAST_ASIAN_CHARACTERS}]+|[^\\W{_UNSPACED}]+")
 _CJK = re.compile(f"[{_CJK_CHARACTERS}]")
-_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
-_SOUTHEAST_ASIAN_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF))
 _UNSPACED_ANY = re.compile(f"[{_UNSPACED}]")
 _UNSPACED_GAP = re.compile(f"(?<=[{_UNSPACED}])[ \t\u00a0\u3000\u200b]+(?=[{_UNSPACED}])")
 _SPACED_WORD = re.compile(f"[^\\W{_UNSPACED}]+")
@@ -247,13 +247,17 @@ def _spaced_hashes(tokens: list[str]) -> np.ndarray:
 
 def _character_hashes(points: np.ndarray) -> np.ndarray:
     """A 32-bit hash of each code point: a multiplier and MurmurHash3's finaliser."""
-    values = points * _CHARACTER_SALT
-    values ^= values >> np.uint32(16)
+    return fmix32(points * _CHARACTER_SALT).astype(np.uint64)
+
+
+def fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, on uint32 values (their arithmetic wraps, as intended)."""
+    values = values ^ (values >> np.uint32(16))  # a new array: the caller's stays as it was
     values *= np.uint32(0x85EBCA6B)
     values ^= values >> np.uint32(13)
     values *= np.uint32(0xC2B2AE35)
     values ^= values >> np.uint32(16)
-    return values.astype(np.uint64)
+    return values
 
 
 def _windows(characters: np.ndarray, mask: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
