@@ -52,6 +52,10 @@ class Carried:
     # The segment keys of the page's short lines extraction left out, for learning its template.
     template_lines: list[str] | None = None
     text_hash: str | None = None  # of the cleaned text (versioning)
+    # Evidence for the story's origin (pipelines.origin): the site's own name, and the outlet the
+    # page credits as the story's first publisher.
+    site_name: str | None = None
+    credited: str | None = None
     previous: Any = None  # the page's stored state when this is a new version (PageState)
     signature: Any = None  # the MinHash signature, stored beside the article (Signature)
     reached_again: bool = False  # the same page, reached twice in this run: only its fetch is stored
@@ -72,6 +76,10 @@ class ArticleItem(scrapy.Item):
     cluster_id = scrapy.Field()
     duplicate_of = scrapy.Field()
     similarity = scrapy.Field()
+    origin_url = scrapy.Field()  # the copy the story most likely started from (pipelines.origin)
+    origin_reason = scrapy.Field()  # the evidence that decided it
+    origin_confidence = scrapy.Field()
+    wire = scrapy.Field()  # the wire agency the page credits, or None
     word_count = scrapy.Field()
     version = scrapy.Field()  # 1, or higher when the page changed since it was stored
     warc_file = scrapy.Field()  # the WARC file holding the response this article came from

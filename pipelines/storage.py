@@ -1,5 +1,7 @@
 """Storage stage: writes each article, its signature and the fetch of its page to the article
-store, in one transaction, off the reactor thread.
+store, in one transaction, off the reactor thread. A copy of a story stored before has the
+story's origin elected again (pipelines.origin.election) over every stored copy, the new one
+included, and the item carries the result.
 
 Settings: STORAGE_ENABLED, and the store's STORAGE_BACKEND (see pipelines.state).
 """
@@ -19,8 +21,9 @@ from scrapy.statscollectors import StatsCollector
 from pipelines import require_asyncio
 from pipelines.drops import AlreadyStored
 from pipelines.items import ArticleItem, archived_location, new_cluster_id
+from pipelines.origin.election import CONFIDENCE, Origin, elect
 from pipelines.signals import article_recleaned
-from pipelines.signatures import Signer
+from pipelines.signatures import Signature, Signer
 from pipelines.state import CrawlState
 from pipelines.state.interfaces import ARTICLE_COLUMNS, ArticleStore, PageFetch, PageHistory
 
@@ -90,15 +93,39 @@ class StoragePipeline:
         if signature is None:  # the near-duplicate stage is off: every article is its own story
             signature = self.signer.sign(item["text"])
             item.update(cluster_id=new_cluster_id(item["url"]), duplicate_of=None, similarity=None)
+        # Until an election says otherwise, a page is the origin of its story.
+        item.update(origin_url=item["url"], origin_reason="alone", origin_confidence=CONFIDENCE["alone"])
         record = {column: item.get(column) for column in ARTICLE_COLUMNS}
         record["version"] = item.get("version") or 1
         record["text_hash"] = carry.text_hash
         record["previous_id"] = carry.previous.article_id if carry.previous is not None else None
+        record["site_name"] = carry.site_name
+        record["credited"] = carry.credited
         started = time.monotonic()
-        stored = await loop.run_in_executor(self._writer, self.store.add, record, signature, fetch)
+        stored = await loop.run_in_executor(self._writer, self._store, record, signature, fetch)
         self.stats.inc_value("wait/store_ms", round(1000 * (time.monotonic() - started)))
-        if not stored:
+        if stored is None:
             self.stats.inc_value("storage/already_stored")
             raise AlreadyStored(f"already stored: {item['url']}")
         self.stats.inc_value("storage/stored")
+        item.update(origin_url=stored.url, origin_reason=stored.reason, origin_confidence=stored.confidence)
         return item
+
+    def _store(self, record: dict[str, Any], signature: Signature, fetch: PageFetch) -> Origin | None:
+        """Store the article and, for a story stored before, elect its origin again: the story's
+        origin, or None if this version of the page was stored already."""
+        if not self.store.add(record, signature, fetch):
+            return None
+        alone = Origin(record["origin_url"], record["origin_reason"], record["origin_confidence"])
+        if not record["duplicate_of"] and not record["previous_id"]:
+            return alone
+        elected = self.store.elect_origin(record["cluster_id"], elect)
+        if elected is None:  # the story's copies were replaced meanwhile
+            return alone
+        origin, rewritten = elected
+        for note in origin.notes:
+            self.stats.inc_value(f"origin/{note}")
+        self.stats.inc_value(f"origin/elected_{origin.reason}")
+        # The new row, and the rows of the story whose origin or its evidence changed.
+        self.stats.inc_value("origin/rows_rewritten", rewritten)
+        return origin

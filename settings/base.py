@@ -136,6 +136,9 @@ BOILERPLATE_SAVE_SECONDS = 60.0
 BOILERPLATE_RULES_FILE = str(
     Path(__file__).resolve().parent.parent / "pipelines" / "rules" / "boilerplate.toml"
 )
+# Wire agencies and credit lines ("LONDON (Reuters) -", "This article was originally published
+# by ..."), read for the `wire` field and as evidence of a story's origin (pipelines.origin).
+CREDITS_RULES_FILE = str(Path(__file__).resolve().parent.parent / "pipelines" / "rules" / "credits.toml")
 # Pages held for boilerplate warm-up keep their responses counted here; room for them avoids
 # throttling downloads while a few new sites warm up.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 50_000_000

@@ -21,6 +21,7 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
 from pipelines import clock
+from pipelines.origin.credits import DEFAULT_RULES_FILE, load_credit_rules, read_credits
 from pipelines.text import (
     join_paragraphs,
     normalize_text,
@@ -55,6 +56,7 @@ class ExtractOptions:
     min_words: int = 10
     prune_xpath: tuple[str, ...] = ()
     article_min_words: int = 150  # NEWS_ARTICLE_MIN_WORDS, for pages without article markup
+    credits_file: str = DEFAULT_RULES_FILE  # CREDITS_RULES_FILE: agencies and credit lines
 
 
 @dataclass(frozen=True)
@@ -204,8 +206,9 @@ def _extract_fields(
     # The page's JSON-LD persons first, then trafilatura's (meta, JSON-LD, its byline search), then
     # our byline search. A name the page declares an organization's is no author; a site's name
     # is, when the site is a person's.
+    bylines = byline_names(tree)
     authors = choose_authors(
-        [page.authors or [], (found.author or "").split(";"), byline_names(tree)], list(page.organizations)
+        [page.authors or [], (found.author or "").split(";"), bylines], list(page.organizations)
     )
     parts = paragraphs(without_direction_marks(body))
     # trafilatura keeps an <h1> that sits inside the article container: the headline is not body text.
@@ -216,6 +219,9 @@ def _extract_fields(
     word_count = word_units(text)
     if word_count < options.min_words:
         return None
+    credits = read_credits(
+        parts, [*bylines, *(page.authors or []), found.author or ""], load_credit_rules(options.credits_file)
+    )
     return {
         "title": title,
         "authors": authors,
@@ -224,4 +230,7 @@ def _extract_fields(
         "canonical_url": page.canonical_url or url,
         "text": text,
         "word_count": word_count,
+        "wire": credits.wire,
+        "site_name": site_names[0] if site_names else None,
+        "credited": credits.original,
     }

@@ -31,6 +31,7 @@ from scrapy.statscollectors import StatsCollector
 from pipelines import require_asyncio
 from pipelines.drops import ExtractionFailed, NoArticleText, NotAnArticle
 from pipelines.items import ArticleItem, Carried, PageItem
+from pipelines.origin.credits import DEFAULT_RULES_FILE, load_credit_rules
 from pipelines.siterules import Rules, RulesError, load_rules
 
 from .page import ExtractOptions, PageResult, process_page
@@ -70,9 +71,11 @@ class ExtractionPipeline:
             favor_precision=settings.getbool("EXTRACT_FAVOR_PRECISION"),
             min_words=settings.getint("EXTRACT_MIN_WORDS"),
             article_min_words=settings.getint("NEWS_ARTICLE_MIN_WORDS"),
+            credits_file=settings.get("CREDITS_RULES_FILE") or DEFAULT_RULES_FILE,
         )
         try:
             rules = load_rules(settings.get("BOILERPLATE_RULES_FILE"))
+            load_credit_rules(options.credits_file)  # checked here: a mistake stops the crawl at once
         except RulesError as exc:
             raise NotConfigured(str(exc)) from exc
         return cls(crawler.stats, workers, options, rules)
@@ -128,6 +131,8 @@ class ExtractionPipeline:
             word_hashes=fields.pop("word_hashes"),
             segment_keys=fields.pop("segment_keys"),
             template_lines=fields.pop("template_lines"),
+            site_name=fields.pop("site_name"),
+            credited=fields.pop("credited"),
         )
         return ArticleItem(
             url=url,

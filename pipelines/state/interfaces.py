@@ -12,17 +12,19 @@ process per DATA_DIR) and pipelines.state.postgres (shared by several), chosen b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
 from pipelines.items import EXPORT_FIELDS
+from pipelines.origin.election import CopyEvidence, Origin
 from pipelines.signatures import Signature
 
 # A stored article: its exported fields, the version it replaces, and its text's hash.
-ARTICLE_COLUMNS = (*EXPORT_FIELDS, "previous_id", "text_hash")
+# With the evidence for the story's origin that is not exported (see pipelines.items.Carried).
+ARTICLE_COLUMNS = (*EXPORT_FIELDS, "previous_id", "text_hash", "site_name", "credited")
 
 
 class StoreError(RuntimeError):
@@ -104,6 +106,15 @@ class ArticleStore(Protocol):
 
     def update_text(self, url: str, text: str, word_count: int, signature: Signature) -> bool:
         """Replace a stored article's text and signature (after boilerplate re-cleaning)."""
+        ...
+
+    def elect_origin(
+        self, cluster_id: str, elect: Callable[[list[CopyEvidence]], Origin]
+    ) -> tuple[Origin, int] | None:
+        """Elect the origin of the story *cluster_id* over its current copies, oldest first, and
+        write it to those of them that held another, in one transaction that excludes other
+        elections of the story: the origin, and how many rows were rewritten. None if the story
+        has no stored copy."""
         ...
 
     def candidates(self, keys: np.ndarray, stored_since: str | None = None) -> IndexRows:

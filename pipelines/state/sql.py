@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from pipelines import clock
+from pipelines.origin.election import CopyEvidence, Origin
 from pipelines.signatures import BandLayout, Signature, shingles_from_bytes
 
 from .interfaces import ARTICLE_COLUMNS, ClusterMember, IndexRows, PageFetch, PageState, StoreError
@@ -106,6 +107,12 @@ CREATE TABLE IF NOT EXISTS articles (
     cluster_id TEXT NOT NULL,
     duplicate_of TEXT,
     similarity {real},
+    origin_url TEXT,
+    origin_reason TEXT,
+    origin_confidence {real},
+    wire TEXT,
+    site_name TEXT,
+    credited TEXT,
     version INTEGER NOT NULL DEFAULT 1,
     previous_id {integer} REFERENCES articles (id),
     text_hash TEXT,
@@ -145,6 +152,12 @@ ADDED_COLUMNS = (
     ("articles", "warc_file", "TEXT"),
     ("articles", "warc_offset", "BIGINT"),
     ("pages", "payload_digest", "TEXT"),
+    ("articles", "origin_url", "TEXT"),
+    ("articles", "origin_reason", "TEXT"),
+    ("articles", "origin_confidence", "DOUBLE PRECISION"),
+    ("articles", "wire", "TEXT"),
+    ("articles", "site_name", "TEXT"),
+    ("articles", "credited", "TEXT"),
 )
 
 SEGMENTS_SCHEMA = (
@@ -421,6 +434,52 @@ class SQLStore:
         if self.layout is None:
             raise StoreError("this store was opened for reading only (no band layout)")
         return self.layout
+
+    # --- origins -------------------------------------------------------------------------------
+
+    def elect_origin(
+        self, cluster_id: str, elect: Callable[[list[CopyEvidence]], Origin]
+    ) -> tuple[Origin, int] | None:
+        select = self._sql(
+            "SELECT a.id, a.url, a.site, a.fetched_at, a.published, a.canonical_url, a.credited, "
+            "a.site_name, s.minhash, s.shingle_count, a.origin_url, a.origin_reason, a.origin_confidence "
+            "FROM articles a JOIN signatures s ON s.article_id = a.id "
+            "WHERE a.cluster_id = ? AND a.current ORDER BY a.id"
+        )
+        update = self._sql(
+            "UPDATE articles SET origin_url = ?, origin_reason = ?, origin_confidence = ? WHERE id = ?"
+        )
+
+        def write(db: Cursor) -> tuple[Origin, int] | None:
+            if self.db.dialect.transaction_lock:  # one election of a story at a time
+                db.execute(self._sql(self.db.dialect.transaction_lock), (f":origin:{cluster_id}",))
+            rows = db.execute(select, (cluster_id,)).fetchall()
+            if not rows:
+                return None
+            origin = elect(
+                [
+                    CopyEvidence(
+                        url=row[1],
+                        site=row[2],
+                        fetched_at=row[3],
+                        published=row[4],
+                        canonical_url=row[5],
+                        credited=row[6],
+                        site_name=row[7],
+                        minhash=np.frombuffer(bytes(row[8]), dtype="<u4").astype(np.uint32),
+                        shingle_count=int(row[9]),
+                    )
+                    for row in rows
+                ]
+            )
+            stale = [
+                row[0] for row in rows if tuple(row[10:13]) != (origin.url, origin.reason, origin.confidence)
+            ]
+            for article_id in stale:
+                db.execute(update, (origin.url, origin.reason, origin.confidence, article_id))
+            return origin, len(stale)
+
+        return self.db.write(write)
 
     # --- the cold index -----------------------------------------------------------------------
 
