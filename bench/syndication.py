@@ -153,19 +153,78 @@ def baseline_clusters(texts: list[tuple[str, str]], shingle_size: int, tokenize=
 order: dict[str, int] = {}
 
 
-def crawl_store(newsroom, data_dir: Path, now: str | None = None) -> list[tuple[str, str, str]]:
-    """Crawl *newsroom* into *data_dir* (the clock set to *now*); the stored (url, cluster, text)."""
+def crawl_store(newsroom, data_dir: Path, now: str | None = None, order: int = 0) -> list[StoredRow]:
+    """Crawl *newsroom* into *data_dir* (the clock set to *now*, the start URLs in the shuffled
+    order *order*, 0 for as listed); the stored articles."""
     env = {"NEWSDEDUP_NOW": now} if now else {}
+    start_urls = list(newsroom.start_urls)
+    if order:
+        random.Random(order).shuffle(start_urls)
     with NewsroomServer(newsroom) as server:
-        result = crawl(
-            newsroom.start_urls, data_dir, {**server.proxy_env(), **env}, "-s", "LOG_LEVEL=WARNING"
-        )
+        result = crawl(start_urls, data_dir, {**server.proxy_env(), **env}, "-s", "LOG_LEVEL=WARNING")
     if result.returncode != 0:
         raise SystemExit(f"crawl failed:\n{result.stderr[-3000:]}")
     db = sqlite3.connect(data_dir / "articles.sqlite3")
-    rows = db.execute("SELECT url, cluster_id, text FROM articles ORDER BY id").fetchall()
+    rows = db.execute(
+        "SELECT url, cluster_id, text, origin_url, origin_reason, wire FROM articles WHERE current ORDER BY id"
+    ).fetchall()
     db.close()
-    return rows
+    return [StoredRow(*row) for row in rows]
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredRow:
+    url: str
+    cluster_id: str
+    text: str
+    origin_url: str | None
+    origin_reason: str | None
+    wire: str | None
+
+
+def origins(rows: list[StoredRow], articles: dict[str, ArticlePage]) -> dict:
+    """How often the elected origin is the story's true original, over the copies of stories with
+    two stored copies or more whose original was stored; and the wire agencies found."""
+    stored = {row.url: row for row in rows}
+    copies: dict[str, list[StoredRow]] = defaultdict(list)
+    for row in rows:
+        copies[articles[row.url].story].append(row)
+    original = {a.story: a.url for a in articles.values() if not a.edits and a.kind == "story"}
+    measured = [
+        row
+        for story, members in copies.items()
+        if len(members) > 1 and original.get(story) in stored
+        for row in members
+    ]
+    right = [row for row in measured if row.origin_url == original[articles[row.url].story]]
+    by_reason: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in measured:
+        by_reason[row.origin_reason or "none"][row in right] += 1
+    accuracy = len(right) / len(measured) if measured else 1.0
+    print(
+        f"  origins: {len(measured)} copies of {len({articles[r.url].story for r in measured})} stories "
+        f"whose original was stored; origin right for {len(right)} ({accuracy:.4f})"
+    )
+    print(
+        "  origin_reason: "
+        + ", ".join(f"{reason} {ok} right {wrong} wrong" for reason, (wrong, ok) in sorted(by_reason.items()))
+    )
+    found = [row for row in rows if row.wire]
+    credited = [row for row in rows if articles[row.url].wire]
+    wire_right = [row for row in found if row.wire == articles[row.url].wire]
+    wire_precision = len(wire_right) / len(found) if found else 1.0
+    wire_recall = len(wire_right) / len(credited) if credited else 1.0
+    print(
+        f"  wire agency: precision {wire_precision:.4f} ({len(wire_right)} of {len(found)} named), recall "
+        f"{wire_recall:.4f} (of {len(credited)} pages crediting one); briefs quoting an agency credited: "
+        f"{sum(1 for row in found if articles[row.url].kind == 'brief' and not articles[row.url].wire)}"
+    )
+    return {
+        "origin_accuracy": accuracy,
+        "origin_reasons": {reason: {"right": ok, "wrong": wrong} for reason, (wrong, ok) in by_reason.items()},
+        "wire_precision": wire_precision,
+        "wire_recall": wire_recall,
+    }
 
 
 def backfill(seed: int, plan: Plan) -> dict:
@@ -196,7 +255,7 @@ def backfill(seed: int, plan: Plan) -> dict:
         crawl_store(newsroom, data_dir)
         # the new copies are published during the simulated year
         rows = crawl_store(later, data_dir, year_later.isoformat(timespec="seconds"))
-    stored = {url: cluster for url, cluster, _ in rows}
+    stored = {row.url: row.cluster_id for row in rows}
     truth = {url: articles[url].story for url in stored}
     print(f"stored {len(stored)} of {len(articles)} article pages over both runs")
     figures = report("this pipeline (backfill, two runs a year apart)", truth, stored, articles)
@@ -358,15 +417,20 @@ def main() -> None:
         f"{sum(a.kind == 'brief' for a in newsroom.articles)} briefs"
     )
     with tempfile.TemporaryDirectory() as scratch:
-        rows = crawl_store(newsroom, Path(scratch) / "data")
-    stored = {url: cluster for url, cluster, _ in rows}
+        rows = crawl_store(newsroom, Path(scratch) / "data", order=args.seed)
+        other_order = crawl_store(newsroom, Path(scratch) / "again", order=args.seed + 1)
+    stored = {row.url: row.cluster_id for row in rows}
     print(f"stored {len(stored)} of {len(articles)} article pages")
     truth = {url: articles[url].story for url in stored}
     ours = report("this pipeline (crawled)", truth, stored, articles)
+    elected = origins(rows, articles)
+    again = {row.url: row.origin_url for row in other_order}
+    differ = sum(1 for row in rows if again.get(row.url) != row.origin_url)
+    print(f"  the same newsroom crawled in another order: {differ} pages with another origin")
     baseline = report(
         "datasketch MinHashLSH(threshold=0.9), same stored texts and order",
         truth,
-        baseline_clusters([(url, text) for url, _, text in rows], 5),
+        baseline_clusters([(row.url, row.text) for row in rows], 5),
         articles,
     )
     met = ours["precision"] >= 0.99 and ours["recall"] >= 0.97
@@ -374,7 +438,15 @@ def main() -> None:
         f"targets (precision >= 0.99, recall >= 0.97): {'met' if met else 'NOT met'}; "
         f"baseline precision {baseline['precision']:.3f} recall {baseline['recall']:.3f}"
     )
+    origin_met = (
+        elected["origin_accuracy"] >= 0.95 and elected["wire_precision"] >= 0.98 and elected["wire_recall"] >= 0.90
+    )
+    print(
+        "origin targets (accuracy >= 0.95, wire precision >= 0.98, recall >= 0.90): "
+        f"{'met' if origin_met else 'NOT met'}"
+    )
     figures = {"precision": ours["precision"], "recall": ours["recall"], "f1": ours["f1"], "ari": ours["ari"]}
+    figures |= elected | {"origins_differing_in_another_order": differ}
     figures |= {"baseline_precision": baseline["precision"], "baseline_recall": baseline["recall"]}
     if not args.no_backfill:
         archive = backfill(args.seed, plan)

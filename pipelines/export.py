@@ -36,6 +36,7 @@ _TYPES = {
     "authors": pa.list_(pa.string()),
     "word_count": pa.int32(),
     "similarity": pa.float64(),
+    "origin_confidence": pa.float64(),
     "version": pa.int32(),
     "warc_offset": pa.int64(),
 }
@@ -44,6 +45,7 @@ _REQUIRED = {"url", "site", "text", "cluster_id"}
 _DERIVED = {
     "published": pa.field("published_date", pa.string(), nullable=False),  # YYYY-MM-DD, or "unknown"
     "duplicate_of": pa.field("first_copy", pa.bool_(), nullable=False),
+    "origin_url": pa.field("is_origin", pa.bool_(), nullable=False),  # the story's elected origin
 }
 SCHEMA = pa.schema(
     [
@@ -65,6 +67,7 @@ class ExportOptions:
     since: date | None = None  # publication dates from this day on (articles without one are left out)
     until: date | None = None  # up to and including this day
     first_copies_only: bool = False  # one row per story: its first stored copy
+    origins_only: bool = False  # one row per story: its elected origin
     min_words: int = 0
     all_versions: bool = False  # every stored version of a changed page, not only the current one
     formats: tuple[str, ...] = FORMATS
@@ -99,6 +102,9 @@ def rows(store: ArticleStore, options: ExportOptions) -> Iterator[dict[str, Any]
             continue
         if options.first_copies_only and article["duplicate_of"]:
             continue
+        is_origin = is_story_origin(article)
+        if options.origins_only and not is_origin:
+            continue
         if (article["word_count"] or 0) < options.min_words:
             continue
         day = publication_date(article["published"])
@@ -113,7 +119,16 @@ def rows(store: ArticleStore, options: ExportOptions) -> Iterator[dict[str, Any]
             **{name: article.get(name) for name in COLUMNS},
             "published_date": day,
             "first_copy": not article["duplicate_of"],
+            "is_origin": is_origin,
         }
+
+
+def is_story_origin(article: dict[str, Any]) -> bool:
+    """Whether *article* is its story's elected origin. A row stored before origins were elected
+    has none: its story's first copy stands for the origin until the story's next copy arrives."""
+    if article.get("origin_url"):
+        return bool(article["origin_url"] == article["url"])
+    return not article["duplicate_of"]
 
 
 class _Partitions:

@@ -24,7 +24,7 @@ from pipelines.siterules import RulesError
 
 DEFAULT_RULES_FILE = str(Path(__file__).parent.parent / "rules" / "credits.toml")
 
-# Where credits stand: the first paragraphs, the last ones, and the head of the first one.
+# Where credits stand: the first paragraphs, the last ones, and the head of the story's first one.
 _OPENING, _CLOSING, _DATELINE_CHARS = 2, 4, 160
 _CREDIT_LINE_WORDS = 40  # a longer paragraph is body text, not a credit line
 _BYLINE_WORDS = 16
@@ -143,9 +143,15 @@ def _credit_lines(paragraphs: list[str]) -> list[str]:
 
 
 def _dateline_agency(paragraphs: list[str], rules: CreditRules) -> str | None:
-    if not paragraphs:
-        return None
-    head = _QUOTED.sub('""', paragraphs[0][:_DATELINE_CHARS])
+    # The story's first paragraph may follow a caption or a standfirst the template left in.
+    for paragraph in paragraphs[: _OPENING + 1]:
+        if found := _dateline(paragraph, rules):
+            return found
+    return None
+
+
+def _dateline(paragraph: str, rules: CreditRules) -> str | None:
+    head = _QUOTED.sub('""', paragraph[:_DATELINE_CHARS])
     for pattern, _ in rules.agency_lines:  # written the agency's own way ("新华社北京12月2日电")
         if (match := pattern.match(head)) and (found := _matched_agency(match, rules)):
             return found

@@ -40,6 +40,7 @@ CONFIDENCE = {
 }
 EARLIEST_PLAUSIBLE = date(1995, 1, 1)  # before the web had news sites
 _CLOCK_SKEW = timedelta(hours=1)  # a page's clock ahead of ours
+_EAST, _WEST = timedelta(hours=14), timedelta(hours=12)  # the zones furthest from UTC
 _MEDOID_LEAD = 0.02  # a most-similar copy must lead the next by this much
 _CUT_COPY = 1.25  # the longer of two copies is this much longer when the shorter is its cut
 _HOLDS = 0.8  # ... and holds this much of it
@@ -180,7 +181,7 @@ def _published(copy: CopyEvidence, notes: list[str]) -> _When | None:
     timed = len(copy.published) > 10 and value.tzinfo is not None
     fetched = fetched if fetched.tzinfo else fetched.replace(tzinfo=UTC)
     # A day alone may be a day ahead of UTC in the page's zone.
-    latest = fetched + (_CLOCK_SKEW if timed else timedelta(hours=14))
+    latest = fetched + (_CLOCK_SKEW if timed else _EAST)
     if (value if timed else datetime.combine(value.date(), time(), UTC)) > latest:
         notes.append("date_after_fetch")
         return None
@@ -205,9 +206,15 @@ def _earliest(standing: list[CopyEvidence], notes: list[str]) -> tuple[list[Copy
 
 
 def _before(a: _When, b: _When) -> bool:
+    """Whether *a* was surely published before *b*. A day without its zone spans the day in
+    every zone, from UTC+14 to UTC-12, against a time that has one."""
     if a.instant is not None and b.instant is not None:
         return a.instant < b.instant
-    return a.day < b.day
+    if a.instant is None and b.instant is None:
+        return a.day < b.day
+    if a.instant is None:
+        return datetime.combine(a.day + timedelta(days=1), time(), UTC) + _WEST < b.instant  # type: ignore[operator]
+    return a.instant < datetime.combine(b.day, time(), UTC) - _EAST
 
 
 def _containing(standing: list[CopyEvidence], copies: list[CopyEvidence]) -> list[CopyEvidence]:

@@ -136,7 +136,10 @@ def test_feed_export_carries_the_interface_fields(first_crawl, newsroom):
         assert "html" not in item
         article = by_url[item["url"]]
         assert item["site"] == article.host
-        assert item["canonical_url"] == article.url
+        # a copy declaring the original its canonical page is still stored, as its own page
+        assert item["canonical_url"] == (article.canonical or article.url)
+        assert item["wire"] == article.wire
+        assert item["origin_url"] in by_url
         assert item["title"] == article.headline
         # a wire byline ("By Dana Whitfield | Reuters") may credit the agency too
         assert item["authors"][0] == article.author
@@ -145,6 +148,7 @@ def test_feed_export_carries_the_interface_fields(first_crawl, newsroom):
         assert item["language"] == "en"
         assert "\n\n" in item["text"] or len(article.paragraphs) == 1
         datetime.fromisoformat(item["fetched_at"])
+    assert any(a.canonical for a in newsroom.articles)
 
 
 @pytest.mark.parametrize("days_later", [0, 3 * 365])

@@ -147,6 +147,15 @@ def test_the_benchmark_targets_hold_on_a_small_benchmark(tmp_path):
     assert len(true_pairs) > 50
     assert precision >= 0.99
     assert recall >= 0.97
+    # each story's copies name its original as their origin, and the agency their page credits
+    original = {a.story: a.url for a in newsroom.articles if not a.edits and a.kind == "story"}
+    copies = [a for a in newsroom.articles if sum(b.story == a.story for b in newsroom.articles) > 1]
+    right = sum(stored[a.url]["origin_url"] == original[a.story] for a in copies)
+    assert right / len(copies) >= 0.95
+    assert {stored[a.url]["origin_reason"] for a in copies} >= {"canonical", "earliest"}
+    credited = [a for a in newsroom.articles if a.wire]
+    assert credited and all(stored[a.url]["wire"] == a.wire for a in credited)
+    assert all(stored[a.url]["wire"] is None for a in newsroom.articles if not a.wire)
 
 
 def test_report_command_summarises_clusters_and_sites(first_crawl, newsroom):

@@ -306,3 +306,33 @@ def test_a_lost_band_table_is_rebuilt_on_opening(backend):
     store = backend.open()
     assert store.candidates(keys(signer.sign(text))).urls == ["http://a/1"]
     backend.close()
+
+
+def test_an_election_rewrites_the_story_s_rows_that_changed_and_no_other(backend):
+    from pipelines.origin.election import elect
+
+    signer = Signer()
+    store = backend.open()
+    text = "Some story text about the news of the day."
+    week_ago = (clock.now() - timedelta(days=7)).date().isoformat()
+    stories = [
+        ("http://a/1", "c1", {"published": DAY_AGO[:10]}),
+        ("http://b/1", "c1", {"published": week_ago}),
+        ("http://other/1", "c2", {}),
+    ]
+    for url, cluster, evidence in stories:
+        row = {**article(url, text), "cluster_id": cluster, "origin_url": url, "origin_reason": "alone"}
+        store.add({**row, **evidence}, signer.sign(text), fetch(url))
+    origin, rewritten = store.elect_origin("c1", elect)
+    assert (origin.url, origin.reason, rewritten) == ("http://b/1", "earliest", 2)
+    assert store.elect_origin("c1", elect)[1] == 0  # nothing changed: nothing written
+    # a later copy declares the first one canonical: the story's origin moves, on every copy
+    late = {**article("http://c/1", text), "canonical_url": "http://a/1", "duplicate_of": "http://b/1"}
+    store.add(late, signer.sign(text), fetch("http://c/1"))
+    origin, rewritten = store.elect_origin("c1", elect)
+    assert (origin.url, origin.reason, rewritten) == ("http://a/1", "canonical", 3)
+    rows = {a["url"]: a for a in store.articles()}
+    assert {rows[u]["origin_url"] for u in ("http://a/1", "http://b/1", "http://c/1")} == {"http://a/1"}
+    assert rows["http://other/1"]["origin_url"] == "http://other/1"
+    assert store.elect_origin("no such story", elect) is None
+    backend.close()
