@@ -221,7 +221,9 @@ def origins(rows: list[StoredRow], articles: dict[str, ArticlePage]) -> dict:
     )
     return {
         "origin_accuracy": accuracy,
-        "origin_reasons": {reason: {"right": ok, "wrong": wrong} for reason, (wrong, ok) in by_reason.items()},
+        "origin_reasons": {
+            reason: {"right": ok, "wrong": wrong} for reason, (wrong, ok) in by_reason.items()
+        },
         "wire_precision": wire_precision,
         "wire_recall": wire_recall,
     }
@@ -439,7 +441,9 @@ def main() -> None:
         f"baseline precision {baseline['precision']:.3f} recall {baseline['recall']:.3f}"
     )
     origin_met = (
-        elected["origin_accuracy"] >= 0.95 and elected["wire_precision"] >= 0.98 and elected["wire_recall"] >= 0.90
+        elected["origin_accuracy"] >= 0.95
+        and elected["wire_precision"] >= 0.98
+        and elected["wire_recall"] >= 0.90
     )
     print(
         "origin targets (accuracy >= 0.95, wire precision >= 0.98, recall >= 0.90): "

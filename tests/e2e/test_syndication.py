@@ -154,7 +154,8 @@ def test_the_benchmark_targets_hold_on_a_small_benchmark(tmp_path):
     assert right / len(copies) >= 0.95
     assert {stored[a.url]["origin_reason"] for a in copies} >= {"canonical", "earliest"}
     credited = [a for a in newsroom.articles if a.wire]
-    assert credited and all(stored[a.url]["wire"] == a.wire for a in credited)
+    assert credited
+    assert all(stored[a.url]["wire"] == a.wire for a in credited)
     assert all(stored[a.url]["wire"] is None for a in newsroom.articles if not a.wire)
 
 

@@ -110,7 +110,7 @@ def test_no_outlet_is_read_from_vague_or_quoted_lines():
 def test_a_broken_rules_file_says_what_to_fix(tmp_path):
     broken = tmp_path / "credits.toml"
     broken.write_text('wire_lines = ["^(unclosed {agency}"]\n[[agency]]\nname = "AP"\naliases = ["AP"]\n')
-    with pytest.raises(RulesError, match="wire_lines.*not a valid regular expression"):
+    with pytest.raises(RulesError, match=r"wire_lines.*not a valid regular expression"):
         load_credit_rules(str(broken))
     broken.write_text("[[agency]]\nname = 3\n")
     with pytest.raises(RulesError, match=r"\[\[agency\]\] 1"):

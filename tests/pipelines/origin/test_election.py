@@ -117,5 +117,7 @@ def test_bad_evidence_is_noted_and_weaker_evidence_decides(bad, note):
 
 
 def test_an_unreadable_date_is_no_evidence():
-    origin = elect([copy("http://b.test/1", published="not a date"), copy("http://a.test/1", published=ago(2))])
+    origin = elect(
+        [copy("http://b.test/1", published="not a date"), copy("http://a.test/1", published=ago(2))]
+    )
     assert (origin.url, origin.reason) == ("http://a.test/1", "earliest")
