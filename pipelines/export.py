@@ -80,6 +80,8 @@ class ExportOptions:
         unknown = set(self.formats) - set(FORMATS)
         if unknown:
             raise ValueError(f"unknown export format(s) {sorted(unknown)}; choose from {', '.join(FORMATS)}")
+        if self.first_copies_only and self.origins_only:
+            raise ValueError("choose --first-copies or --origins-only: each keeps one row per story")
         if self.since and self.until and self.since > self.until:
             raise ValueError("--since is after --until")
         if self.rows_per_file < 1 or self.max_buffered_rows < 1:

@@ -1,7 +1,7 @@
 """`scrapy export`: the article store as a dataset, in Parquet and JSON Lines, by publication date.
 
     scrapy export --out DIR [--format parquet,jsonl] [--since 2026-11-01] [--until 2026-11-30]
-                  [--first-copies] [--min-words 100] [--all-versions]
+                  [--first-copies | --origins-only] [--min-words 100] [--all-versions]
 
 Files: DIR/parquet/YYYY-MM-DD/part-NNNNN.parquet and the same under DIR/jsonl/.
 The columns are described in the README ("Dataset export").
@@ -46,6 +46,9 @@ class Command(ScrapyCommand):
         parser.add_argument("--since", type=_day, help="first publication date to export (YYYY-MM-DD)")
         parser.add_argument("--until", type=_day, help="last publication date to export (YYYY-MM-DD)")
         parser.add_argument("--first-copies", action="store_true", help="one row per story: its first copy")
+        parser.add_argument(
+            "--origins-only", action="store_true", help="one row per story: its elected origin"
+        )
         parser.add_argument("--min-words", type=int, default=0, help="leave out shorter articles")
         parser.add_argument("--all-versions", action="store_true", help="every version of changed pages")
 
@@ -63,6 +66,7 @@ class Command(ScrapyCommand):
                 since=opts.since,
                 until=opts.until,
                 first_copies_only=opts.first_copies,
+                origins_only=opts.origins_only,
                 min_words=opts.min_words,
                 all_versions=opts.all_versions,
                 formats=tuple(f.strip() for f in opts.format.split(",") if f.strip()),

@@ -2,8 +2,10 @@
 
     scrapy report [--top 10] [--json]
 
-Prints cluster sizes, the largest clusters with their members and similarities, and per-site
-duplicate rates (the share of a site's stored articles that are later copies of a story).
+Prints cluster sizes, the largest clusters with their members and similarities, each one's
+elected origin (the copy the story most likely started from, the evidence that decided, its
+confidence) and the wire agency its copies credit, and per-site duplicate rates (the share of a
+site's stored articles that are later copies of a story).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ def summarise(members: list[ClusterMember], top: int) -> dict[str, Any]:
             {
                 "cluster_id": m[0].cluster_id,
                 "title": m[0].title,
+                "origin": _origin(m),
+                "wire": _wire(m),
                 "members": [
                     {"url": x.url, "site": x.site, "duplicate_of": x.duplicate_of, "similarity": x.similarity}
                     for x in m
@@ -59,6 +63,18 @@ def summarise(members: list[ClusterMember], top: int) -> dict[str, Any]:
     }
 
 
+def _origin(members: list[ClusterMember]) -> dict[str, Any]:
+    """The story's elected origin, as its newest copy holds it (every copy does, once elected)."""
+    newest = members[-1]
+    return {"url": newest.origin_url, "reason": newest.origin_reason, "confidence": newest.origin_confidence}
+
+
+def _wire(members: list[ClusterMember]) -> str | None:
+    """The agency most of the story's crediting copies name."""
+    credited = Counter(m.wire for m in members if m.wire)
+    return credited.most_common(1)[0][0] if credited else None
+
+
 def print_summary(summary: dict[str, Any]) -> None:
     print(f"{summary['articles']} stored articles in {summary['clusters']} stories")
     print(
@@ -66,6 +82,10 @@ def print_summary(summary: dict[str, Any]) -> None:
     )
     for cluster in summary["largest"]:
         print(f"\ncluster {cluster['cluster_id']} ({len(cluster['members'])} copies): {cluster['title']}")
+        origin = cluster["origin"]
+        if origin["url"]:
+            print(f"  origin: {origin['url']} ({origin['reason']}, confidence {origin['confidence']:.2f})")
+        print(f"  agency: {cluster['wire'] or 'none credited'}")
         for member in cluster["members"]:
             role = (
                 "first copy" if member["duplicate_of"] is None else f"similarity {member['similarity']:.2f}"

@@ -67,6 +67,10 @@ class ClusterMember:
     cluster_id: str
     duplicate_of: str | None
     similarity: float | None
+    origin_url: str | None = None
+    origin_reason: str | None = None
+    origin_confidence: float | None = None
+    wire: str | None = None
 
 
 @dataclass(frozen=True)

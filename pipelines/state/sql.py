@@ -565,7 +565,8 @@ class SQLStore:
 
     def cluster_members(self) -> Iterator[ClusterMember]:
         for row in self.db.stream(
-            "SELECT url, site, title, cluster_id, duplicate_of, similarity FROM articles ORDER BY id"
+            "SELECT url, site, title, cluster_id, duplicate_of, similarity, origin_url, origin_reason, "
+            "origin_confidence, wire FROM articles WHERE current ORDER BY id"
         ):
             yield ClusterMember(*row)
 

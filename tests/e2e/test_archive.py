@@ -163,6 +163,11 @@ def test_export_options(first_crawl, newsroom, tmp_path):
     assert len(firsts) < len(newsroom.articles)
     assert [p.name for p in (tmp_path / "firsts").iterdir()] == ["parquet"]
     assert not (tmp_path / "firsts" / "jsonl").exists()
+    export(first_crawl, tmp_path / "origins", "--origins-only", "--format", "jsonl")
+    origins = jsonl_rows(tmp_path / "origins")
+    assert {row["cluster_id"] for row in origins} == set(firsts["cluster_id"])
+    assert all(row["is_origin"] and row["origin_url"] == row["url"] for row in origins)
+    assert {row["origin_reason"] for row in origins} > {"alone"}
     export(first_crawl, tmp_path / "long", "--min-words", "300", "--format", "jsonl")
     long_rows = jsonl_rows(tmp_path / "long")
     assert long_rows
@@ -178,6 +183,9 @@ def test_export_refuses_bad_options(first_crawl, tmp_path):
     result = run_export(tmp_path, "--format", "csv", "-s", f"DATA_DIR={first_crawl}")
     assert result.returncode == 1
     assert "unknown export format" in result.stderr
+    result = run_export(tmp_path, "--first-copies", "--origins-only", "-s", f"DATA_DIR={first_crawl}")
+    assert result.returncode == 1
+    assert "choose --first-copies or --origins-only" in result.stderr
 
 
 @pytest.mark.services

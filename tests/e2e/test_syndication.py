@@ -174,6 +174,18 @@ def test_report_command_summarises_clusters_and_sites(first_crawl, newsroom):
     assert set(report["sites"]) == {a.host for a in newsroom.articles}
     copies = sum(s["later_copies"] for s in report["sites"].values())
     assert copies == report["articles"] - report["clusters"]
+    for story in report["largest"]:
+        assert story["origin"]["url"] in {member["url"] for member in story["members"]}
+        assert story["origin"]["reason"] != "alone"
+    human = subprocess.run(
+        [sys.executable, "-m", "scrapy", "report", "--top", "2", "-s", f"DATA_DIR={first_crawl}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert human.returncode == 0, human.stderr
+    assert "  origin: http" in human.stdout
+    assert "  agency: " in human.stdout
 
 
 def test_report_on_a_missing_store_says_so(tmp_path):
