@@ -44,7 +44,10 @@ def test_a_later_copy_with_stronger_evidence_moves_the_origin_of_every_copy(tmp_
     # a new run: a copy declares the first copy the canonical page, which outweighs any date
     stages = Stages(tmp_path)
     declared = copy(
-        "http://c.test/copy", edits.add_editor_note(story, rng), days_ago=2, canonical_url="http://b.test/copy"
+        "http://c.test/copy",
+        edits.add_editor_note(story, rng),
+        days_ago=2,
+        canonical_url="http://b.test/copy",
     )
     [result] = asyncio.run(stages.run([declared]))
     assert (result["origin_url"], result["origin_reason"]) == ("http://b.test/copy", "canonical")
@@ -58,5 +61,9 @@ def test_a_later_copy_with_stronger_evidence_moves_the_origin_of_every_copy(tmp_
 def test_a_story_seen_once_is_its_own_origin_and_credits_its_agency(tmp_path):
     story = list(load_stories()[5].paragraphs)
     [result] = asyncio.run(Stages(tmp_path).run([copy("http://a.test/1", story, wire="AP")]))
-    assert (result["origin_url"], result["origin_reason"], result["wire"]) == ("http://a.test/1", "alone", "AP")
+    assert (result["origin_url"], result["origin_reason"], result["wire"]) == (
+        "http://a.test/1",
+        "alone",
+        "AP",
+    )
     assert stored_articles(tmp_path)["http://a.test/1"]["wire"] == "AP"
