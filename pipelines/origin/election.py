@@ -34,6 +34,7 @@ CONFIDENCE = {
     "credit": 0.95,
     "earliest": 0.9,
     "earliest_day": 0.75,
+    "earliest_likely": 0.6,
     "containment": 0.6,
     "first_fetch": 0.3,
     "alone": 0.5,
@@ -41,6 +42,7 @@ CONFIDENCE = {
 EARLIEST_PLAUSIBLE = date(1995, 1, 1)  # before the web had news sites
 _CLOCK_SKEW = timedelta(hours=1)  # a page's clock ahead of ours
 _EAST, _WEST = timedelta(hours=14), timedelta(hours=12)  # the zones furthest from UTC
+_LIKELY_LEAD = timedelta(hours=1)  # a likely-first copy must lead the next by this much
 _MEDOID_LEAD = 0.02  # a most-similar copy must lead the next by this much
 _CUT_COPY = 1.25  # the longer of two copies is this much longer when the shorter is its cut
 _HOLDS = 0.8  # ... and holds this much of it
@@ -90,6 +92,9 @@ def elect(copies: list[CopyEvidence]) -> Origin:
     standing = _containing(standing, copies)
     if len(standing) == 1:
         return Origin(standing[0].url, "containment", CONFIDENCE["containment"], tuple(notes))
+    likely = _likely_earliest(standing)
+    if likely is not None:
+        return Origin(likely.url, "earliest", CONFIDENCE["earliest_likely"], tuple(notes))
     first = min(standing, key=lambda copy: (copy.fetched_at, copy.url))
     return Origin(first.url, "first_fetch", CONFIDENCE["first_fetch"], tuple(notes))
 
@@ -165,6 +170,7 @@ def _squash(text: str) -> str:
 class _When:
     day: date  # the local day the page gives
     instant: datetime | None  # in UTC, when the page gives a time and its zone
+    guess: datetime  # the instant, or a time without its zone as if in UTC, or the day's midday
 
 
 def _published(copy: CopyEvidence, notes: list[str]) -> _When | None:
@@ -185,7 +191,12 @@ def _published(copy: CopyEvidence, notes: list[str]) -> _When | None:
     if (value if timed else datetime.combine(value.date(), time(), UTC)) > latest:
         notes.append("date_after_fetch")
         return None
-    return _When(value.date(), value.astimezone(UTC) if timed else None)
+    instant = value.astimezone(UTC) if timed else None
+    if instant is None and len(copy.published) > 10:
+        guess = value.replace(tzinfo=UTC)
+    else:
+        guess = instant or datetime.combine(value.date(), time(12), UTC)
+    return _When(value.date(), instant, guess)
 
 
 def _earliest(standing: list[CopyEvidence], notes: list[str]) -> tuple[list[CopyEvidence], bool]:
@@ -215,6 +226,22 @@ def _before(a: _When, b: _When) -> bool:
     if a.instant is None:
         return datetime.combine(a.day + timedelta(days=1), time(), UTC) + _WEST < b.instant  # type: ignore[operator]
     return a.instant < datetime.combine(b.day, time(), UTC) - _EAST
+
+
+def _likely_earliest(standing: list[CopyEvidence]) -> CopyEvidence | None:
+    """The copy most likely published first when no date was sure to: a day without its zone
+    taken at its midday in UTC, a time without a zone as if in UTC. None if two are close."""
+    estimates = []
+    for copy in standing:
+        when = _published(copy, [])  # its bad dates are noted already
+        if when is not None:
+            estimates.append((when.guess, copy))
+    if not estimates:
+        return None
+    estimates.sort(key=lambda pair: pair[0])
+    if len(estimates) > 1 and estimates[1][0] - estimates[0][0] < _LIKELY_LEAD:
+        return None
+    return estimates[0][1]
 
 
 def _containing(standing: list[CopyEvidence], copies: list[CopyEvidence]) -> list[CopyEvidence]:

@@ -9,7 +9,7 @@ from datetime import timedelta, timezone
 import pytest
 
 from pipelines import clock
-from pipelines.origin.election import CopyEvidence, elect, names_outlet
+from pipelines.origin.election import CONFIDENCE, CopyEvidence, elect, names_outlet
 from pipelines.signatures import Signer
 from tests.fixtures.newsroom import edits
 from tests.fixtures.newsroom.stories import load_stories
@@ -69,12 +69,18 @@ def test_the_earliest_time_decides_with_time_zones_resolved():
     assert origin.confidence > elect([copy("http://a.test/1", published=ago(72)[:10]), second]).confidence
 
 
-def test_a_day_without_a_zone_only_decides_a_day_and_more_apart():
-    timed = copy("http://a.test/1", published=ago(3))
-    same_day = copy("http://b.test/1", published=ago(3)[:10])
-    assert elect([same_day, timed]).reason != "earliest"
-    days_before = copy("http://b.test/1", published=ago(72)[:10])
-    assert elect([timed, days_before]).url == "http://b.test/1"
+def test_a_day_without_a_zone_is_sure_only_a_day_and_more_apart():
+    day = (NOW - timedelta(days=3)).date().isoformat()
+    timed = copy("http://a.test/1", published=f"{day}T06:00:00+00:00")
+    days_before = copy("http://b.test/1", published=(NOW - timedelta(days=6)).date().isoformat())
+    origin = elect([timed, days_before])
+    assert (origin.url, origin.confidence) == ("http://b.test/1", CONFIDENCE["earliest_day"])
+    # the same day: the copy likely first (the day taken at its midday), with less confidence
+    same_day = copy("http://b.test/1", published=day)
+    origin = elect([same_day, timed])
+    assert (origin.url, origin.reason, origin.confidence) == ("http://a.test/1", "earliest", 0.6)
+    close = copy("http://a.test/1", published=f"{day}T11:30:00+00:00")
+    assert elect([same_day, close]).reason == "first_fetch"
 
 
 def test_with_three_copies_the_one_the_others_derive_from_wins_a_tie():
