@@ -125,6 +125,8 @@ def process_page(
     fields["segment_keys"] = segment_keys(fields["word_hashes"])
     fields["template_lines"] = segment_keys(template_line_hashes(tree, parts))
     fields["page_keys"] = page_keys(url, request_url)
+    if fields.pop("credit_in_quotes"):
+        notes += ("credit_in_quotes",)  # a credit line set aside: counted, the page goes on
     return PageResult("article", fields, verdict.reasons, notes)
 
 
@@ -233,4 +235,5 @@ def _extract_fields(
         "wire": credits.wire,
         "site_name": site_names[0] if site_names else None,
         "credited": credits.original,
+        "credit_in_quotes": credits.quoted,
     }

@@ -28,6 +28,7 @@ DEFAULT_RULES_FILE = str(Path(__file__).parent.parent / "rules" / "credits.toml"
 _OPENING, _CLOSING, _DATELINE_CHARS = 2, 4, 160
 _CREDIT_LINE_WORDS = 40  # a longer paragraph is body text, not a credit line
 _BYLINE_WORDS = 16
+_OUTLET_WORDS = 6
 _DATELINE_WORDS = 7  # "WASHINGTON, Dec. 2, 2026" and the like, before the agency
 # A bracketed agency in a dateline: (Reuters), （共同）, 【共同】, [AFP], /ТАСС/, (서울=연합뉴스).
 _BRACKETED = re.compile(r"(?P<open>[(\[（【/])\s*(?P<inside>[^()\[\]（）【】/\n]{1,40}?)\s*[)\]）】/]")
@@ -47,6 +48,7 @@ _OUTLET = (
 class Credits:
     wire: str | None = None  # the credited agency, as the rules file names it
     original: str | None = None  # the outlet (name or URL) the page says first published the story
+    quoted: bool = False  # a credit line was found only inside a quotation, and set aside
 
 
 @dataclass(frozen=True)
@@ -124,21 +126,30 @@ def read_credits(paragraphs: list[str], bylines: list[str], rules: CreditRules) 
     """The agency and the original outlet *paragraphs* (the article text) and *bylines* (the
     byline's text, the declared authors) credit."""
     lines = _credit_lines(paragraphs)
-    return Credits(
+    credits = Credits(
         wire=_dateline_agency(paragraphs, rules)
         or _byline_agency(bylines, rules)
         or _line_agency(lines, paragraphs, rules),
         original=_original_outlet(lines, rules),
     )
+    if credits.wire or credits.original:
+        return credits
+    quoted = [
+        quotation[1:-1].strip()
+        for line in _credit_lines(paragraphs, quoted=True)
+        for quotation in _QUOTED.findall(line)
+    ]
+    return Credits(quoted=bool(_line_agency(quoted, [], rules) or _original_outlet(quoted, rules)))
 
 
-def _credit_lines(paragraphs: list[str]) -> list[str]:
-    """The opening and closing paragraphs short enough to be credit lines, quotes left out."""
+def _credit_lines(paragraphs: list[str], quoted: bool = False) -> list[str]:
+    """The opening and closing paragraphs short enough to be credit lines, quotations left out
+    (or only those, *quoted*)."""
     picked = paragraphs[:_OPENING] + paragraphs[max(_OPENING, len(paragraphs) - _CLOSING) :]
     return [
         " ".join(p.split())
         for p in picked
-        if len(p.split()) <= _CREDIT_LINE_WORDS and p.strip() and p.strip()[0] not in _QUOTE_OPENERS
+        if len(p.split()) <= _CREDIT_LINE_WORDS and p.strip() and (p.strip()[0] in _QUOTE_OPENERS) == quoted
     ]
 
 
@@ -203,13 +214,23 @@ def _matched_agency(match: re.Match[str], rules: CreditRules) -> str | None:
     return rules.agency(match["agency"]) if "agency" in match.re.groupindex else None
 
 
+def _names_outlet(text: str) -> bool:
+    """A name ("The Conversation") or an address names an outlet; "our partner site", "March
+    2022" or a headline do not."""
+    if not text:
+        return False
+    if "." in text and " " not in text:
+        return True
+    words = text.split()
+    return not text[0].islower() and len(words) <= _OUTLET_WORDS and not any(c.isdigit() for c in text)
+
+
 def _original_outlet(lines: list[str], rules: CreditRules) -> str | None:
     for line in lines:
         for pattern in rules.origin_lines:
             if match := pattern.search(line):
                 outlet = match["outlet"].strip().rstrip(".")
                 outlet = re.sub(r"^the\s+", "", outlet, flags=re.I)
-                # a name ("The Conversation") or an address; "our partner site" names no outlet
-                if outlet and (not outlet[0].islower() or "." in outlet):
+                if _names_outlet(outlet):
                     return outlet
     return None

@@ -69,7 +69,9 @@ def test_an_agency_after_the_last_sentence_is_a_credit_a_name_inside_it_is_not()
 
 
 def test_a_quoted_credit_line_is_the_speaker_s():
-    assert wire([BODY, '"Source: Reuters," he joked, "is how every rumour starts."']) is None
+    quoted = [BODY, '"Source: Reuters," he joked, "is how every rumour starts."']
+    assert wire(quoted) is None
+    assert read_credits(quoted, [], RULES).quoted  # set aside, and counted by the extraction stage
     assert wire(['"LONDON (Reuters) - is how they start," she said.', BODY]) is None
 
 
@@ -117,3 +119,11 @@ def test_a_broken_rules_file_says_what_to_fix(tmp_path):
         load_credit_rules(str(broken))
     with pytest.raises(RulesError, match="cannot read"):
         load_credit_rules(str(tmp_path / "missing.toml"))
+
+
+def test_a_date_or_a_headline_is_no_outlet():
+    for line in (
+        "Originally published in March 2022. Last updated on December 20, 2024.",
+        "This article was originally published by Our Five Great Ideas For Better Gardens In Spring.",
+    ):
+        assert read_credits([line, BODY, BODY], [], RULES).original is None
