@@ -9,7 +9,8 @@ page's bytes and <meta> are all the evidence, as for a page served without one):
 - articles: pages judged articles (every page here is one; target >= 0.97);
 - body: F1 of the stored text against the labelled body (the README's scoring: a character of
   scripts without spaces is a token, 4-gram shingles), next to trafilatura alone on the same page;
-  pages labelled by snippets count the snippets found and the unwanted ones absent;
+  pages labelled by snippets count the snippets found (in the text or the headline, which the
+  labels count as text) and the unwanted ones absent;
 - language: the stored `language` is the labelled one (target >= 0.97);
 - title: exact after normalisation, next to trafilatura's extract_metadata;
 - date: the same day, on pages whose label has a day, next to trafilatura.
@@ -82,10 +83,17 @@ def body_counts(truth: str, predicted: str) -> tuple[int, int, int]:
     return tp, sum(p.values()) - tp, sum(t.values()) - tp
 
 
-def snippet_counts(label: dict, predicted: str) -> tuple[int, int, int, int]:
-    text = " ".join(predicted.split())
-    found = [" ".join(s.split()) in text for s in label.get("with") or []]
-    unwanted = [" ".join(s.split()) in text for s in label.get("without") or []]
+def snippet_counts(label: dict, predicted: str, title: str = "") -> tuple[int, int, int, int]:
+    """Snippets wanted that were found in the text or the headline (the labels count the headline
+    as text; an item keeps it in `title`), and snippets unwanted that were found in the text. Both
+    sides in Unicode's composed form: "য়" written as one character or two is the same text."""
+
+    def plain(text: str) -> str:
+        return unicodedata.normalize("NFC", " ".join(text.split()))
+
+    text, headline = plain(predicted), plain(title)
+    found = [plain(s) in text or plain(s) in headline for s in label.get("with") or []]
+    unwanted = [plain(s) in text for s in label.get("without") or []]
     return sum(found), len(found) - sum(found), sum(unwanted), len(unwanted) - sum(unwanted)
 
 
@@ -128,7 +136,7 @@ def score_page(entry: dict) -> PageScore:
         result.outcome == "article",
         body_counts(label["body"], text) if label.get("body") else None,
         body_counts(label["body"], alone) if label.get("body") else None,
-        snippet_counts(label, text) if "with" in label else None,
+        snippet_counts(label, text, fields.get("title") or "") if "with" in label else None,
         snippet_counts(label, alone) if "with" in label else None,
         same_language(fields.get("language"), entry["language"]),
         same_title(fields.get("title"), label["title"]) if label.get("title") else None,

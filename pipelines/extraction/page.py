@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,6 +179,13 @@ def _main_text(html: str, tree: HtmlElement, url: str, options: ExtractOptions) 
     return None
 
 
+def canonical_text(text: str) -> str:
+    """*text* in Unicode's composed form (NFC), without direction marks: a page may write "য়" as
+    one character or as two, and readers of the text compare it as one."""
+    text = without_direction_marks(text)
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
 def _extract_fields(
     html: str,
     tree: HtmlElement,
@@ -197,7 +205,7 @@ def _extract_fields(
     found = extract_metadata(tree, url, date_config=date_search)
     site_names = [name for name in (page.site_name, found.sitename) if name]
     title = choose_title(page, found.title, site_names, url)
-    title = title and without_direction_marks(title)
+    title = title and canonical_text(title)
     published = choose_published(
         page.published,
         found.date,
@@ -212,7 +220,7 @@ def _extract_fields(
     authors = choose_authors(
         [page.authors or [], (found.author or "").split(";"), bylines], list(page.organizations)
     )
-    parts = paragraphs(without_direction_marks(body))
+    parts = paragraphs(canonical_text(body))
     # trafilatura keeps an <h1> that sits inside the article container: the headline is not body text.
     headlines = {normalize_text(t) for t in (title, page.headline, *page.headlines) if t}
     if len(parts) > 1 and normalize_text(parts[0]) in headlines:
