@@ -50,6 +50,14 @@ def test_four_workers_find_the_same_clusters_as_one_and_store_nothing_twice(
     # every story has exactly one first copy, whichever worker stored it
     firsts = [row for row in shared.values() if row["duplicate_of"] is None]
     assert len(firsts) == len(partition(shared))
+    # the workers' elections agree: one origin per story, the one the single process elected
+    # wherever evidence, not the order of fetches, decided it
+    elected = namespace.query("SELECT url, cluster_id, origin_url, origin_reason FROM articles")
+    assert len({(cluster, origin) for _, cluster, origin, _ in elected}) == len(firsts)
+    alone = stored_articles(first_crawl)
+    decided = [(url, origin) for url, _, origin, reason in elected if reason != "first_fetch"]
+    assert decided
+    assert all(alone[url]["origin_url"] == origin for url, origin in decided)
     stored_by = [int(re.search(r"(\d+) articles stored", log).group(1)) for log in logs]
     assert sum(stored_by) == len(newsroom.articles)
     assert sum(1 for n in stored_by if n) >= 2  # the work was shared
