@@ -57,7 +57,6 @@ class CreditRules:
 
     aliases: dict[str, list[str]]  # alias, casefolded -> the aliases written so, exactly
     agency_of: dict[str, str]  # alias, exactly -> agency name
-    alias_pattern: str  # every alias, longest first, as one alternation
     wire_lines: tuple[re.Pattern[str], ...]
     agency_lines: tuple[tuple[re.Pattern[str], str], ...]  # an agency's own lines, and its name
     origin_lines: tuple[re.Pattern[str], ...]
@@ -113,7 +112,6 @@ def load_credit_rules(path: str) -> CreditRules:
     return CreditRules(
         aliases=aliases,
         agency_of=agency_of,
-        alias_pattern=alternation,
         wire_lines=tuple(compiled(p, "wire_lines") for p in data.get("wire_lines", [])),
         agency_lines=tuple((compiled(p, f"lines of {name}"), name) for p, name in own_lines),
         origin_lines=tuple(compiled(p, "origin_lines") for p in data.get("origin_lines", [])),

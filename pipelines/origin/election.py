@@ -76,10 +76,11 @@ class Origin:
 def elect(copies: list[CopyEvidence]) -> Origin:
     """The origin of the story *copies* (its current stored copies, oldest first) tell."""
     notes: list[str] = []
-    by_key = {page_key(copy.url): copy for copy in copies}
+    declaring = [copy for copy in copies if copy.canonical_url and copy.canonical_url != copy.url]
+    by_key = {page_key(copy.url): copy for copy in copies} if declaring else {}
     standing = list(copies)
     for reason, scores in (
-        ("canonical", _canonical_votes(copies, by_key, notes)),
+        ("canonical", _canonical_votes(declaring, by_key, notes)),
         ("credit", _credit_votes(copies, notes)),
     ):
         standing = _best(standing, scores)
@@ -108,12 +109,12 @@ def _best(standing: list[CopyEvidence], scores: Counter[str]) -> list[CopyEviden
 
 
 def _canonical_votes(
-    copies: list[CopyEvidence], by_key: dict[str, CopyEvidence], notes: list[str]
+    declaring: list[CopyEvidence], by_key: dict[str, CopyEvidence], notes: list[str]
 ) -> Counter[str]:
-    """A copy declaring another copy its canonical page votes for the page that one declares in
-    turn, to the end of the chain."""
+    """A copy declaring another copy (*by_key*) its canonical page votes for the page that one
+    declares in turn, to the end of the chain."""
     votes: Counter[str] = Counter()
-    for copy in copies:
+    for copy in declaring:
         target = _declared(copy, by_key, notes)
         seen = {copy.url}
         while target is not None and target.url not in seen:
@@ -128,7 +129,9 @@ def _canonical_votes(
 
 
 def _declared(copy: CopyEvidence, by_key: dict[str, CopyEvidence], notes: list[str]) -> CopyEvidence | None:
-    if not copy.canonical_url or page_key(copy.canonical_url) == page_key(copy.url):
+    if not copy.canonical_url or copy.canonical_url == copy.url:
+        return None
+    if page_key(copy.canonical_url) == page_key(copy.url):
         return None
     target = by_key.get(page_key(copy.canonical_url))
     if target is None:
