@@ -54,9 +54,9 @@ import time
 from collections import defaultdict
 from datetime import timedelta
 from itertools import combinations
-from urllib.parse import urlsplit
 from math import comb
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from datasketch import MinHash, MinHashLSH
 
