@@ -56,6 +56,24 @@ _BYLINE_XPATH = (
     "contains(@class,'comment') or contains(@class,'footer') or self::footer or contains(@class,'related')])]"
 )
 _BYLINE_MAX_WORDS = 6
+# "By Jane Doe" written in plain markup: the element's own text has the word in its first words.
+_WRITTEN_BYLINE_XPATH = (
+    "//body//*[not(self::script or self::style or self::a or self::title) and contains(substring("
+    "translate(normalize-space(text()), 'BY', 'by'), 1, 24), 'by') and not(ancestor-or-self::*["
+    "self::footer or self::nav or self::aside or contains(@class,'comment') or contains(@class,'footer')"
+    " or contains(@class,'related')])]"
+)
+_WRITTEN_BYLINE_WORDS = 16
+_BYLINE_WORDS = r"(?i:(?:(?:posted|written|article written|words|article)\s+)?by)"
+_BYLINE_WORDS_ONLY = re.compile(rf"{_BYLINE_WORDS}:?")
+_NAME = rf"(?!(?i:{_MONTH})\b)[A-Z][\w'’.-]*(?:\s+(?:(?!(?i:{_MONTH})\b)[A-Z][\w'’.-]*|de|van|von|da|del|bin)){{1,3}}"
+_WRITTEN_NAME = re.compile(
+    # at the start, or after a date or a separator ("May 3, 2017 By ...", "5 min read · By ...")
+    rf"(?:^|(?<=[·|•⋅–—\d)-]\s)|(?<=[·|•⋅–—\d)-])){_BYLINE_WORDS}:?\s+(?P<names>{_NAME}(?:\s*(?:,|and|&)\s+{_NAME})*)"
+    rf"(?=$|\s*[,|•·⋅–—-]|\s+(?:on|in|at|for|updated|posted|published|\d|(?i:{_MONTH})\b))"
+)
+_NAME_ONLY = re.compile(_NAME)
+_NAME_LIST = re.compile(r"\s*(?:,|\band\b|&)\s*")
 # An <h1> this unlike the declared headline, and this short, names the site or a section.
 _SAME_TITLE, _SHORT_HEADLINE = 0.4, 4
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022/\\\u00bb]+\s+")
@@ -287,6 +305,27 @@ def byline_names(tree: HtmlElement) -> list[str]:
         text = " ".join((names[0] if names else element).text_content().split())
         if len(text) > 2 and len(text.split()) <= _BYLINE_MAX_WORDS:
             return [text]
+    return []
+
+
+def written_byline(tree: HtmlElement) -> list[str]:
+    """The names after the first "By ...", "Posted by ...", "Written by: ..." a page writes outside
+    comments, footers, navigation and related-story boxes, in markup that does not say it is a
+    byline ("<p>By Jane Doe · 5 min read</p>", "<span>Written by</span> <a>Jane Doe</a>"): two to
+    four capitalised words each."""
+    for element in tree.xpath(_WRITTEN_BYLINE_XPATH):
+        own = " ".join((element.text or "").split())
+        if _BYLINE_WORDS_ONLY.fullmatch(own):  # the name sits in the next element
+            following = element.getnext() if len(element) == 0 else element[0]
+            if following is None or not isinstance(following.tag, str):
+                continue
+            name = " ".join(" ".join(following.itertext()).split())
+            if _NAME_ONLY.fullmatch(name):
+                return [name]
+            continue
+        text = " ".join(" ".join(element.itertext()).split())
+        if len(text.split()) <= _WRITTEN_BYLINE_WORDS and (match := _WRITTEN_NAME.search(text)):
+            return _NAME_LIST.split(match["names"])
     return []
 
 

@@ -46,6 +46,7 @@ from .metadata import (
     choose_language,
     choose_published,
     choose_title,
+    written_byline,
 )
 
 logger = logging.getLogger(__name__)
@@ -218,7 +219,8 @@ def _extract_fields(
     # is, when the site is a person's.
     bylines = byline_names(tree)
     authors = choose_authors(
-        [page.authors or [], (found.author or "").split(";"), bylines], list(page.organizations)
+        [page.authors or [], (found.author or "").split(";"), bylines, written_byline(tree)],
+        list(page.organizations),
     )
     parts = paragraphs(canonical_text(body))
     # trafilatura keeps an <h1> that sits inside the article container: the headline is not body text.

@@ -149,3 +149,24 @@ def test_entities_escaped_twice_are_read():
 def test_a_short_h1_naming_the_site_in_the_declared_title_is_no_headline():
     head = "<title>Council weighs the harbour plan and its costs :: Coast Blogs ::</title>"
     assert titled(head, "<h1>Coast Blogs</h1>") == "Council weighs the harbour plan and its costs"
+
+
+def test_a_byline_written_in_plain_markup_names_the_authors():
+    from lxml.html import document_fromstring
+
+    from pipelines.extraction.metadata import written_byline
+
+    def names(body: str) -> list[str]:
+        return written_byline(document_fromstring(f"<html><body>{body}</body></html>"))
+
+    assert names("<h1>T</h1><p>By Jane Doe · 5 min read</p>") == ["Jane Doe"]
+    assert names("<div><span>Written by</span><a href='/a'>Edzel Tabing</a><p>Contents</p></div>") == [
+        "Edzel Tabing"
+    ]
+    assert names("<p>May 3, 2017 By Erin Spain 4 Comments</p>") == ["Erin Spain"]
+    assert names("<p>Written by: Kate Shokurova and Moses Kim</p>") == ["Kate Shokurova", "Moses Kim"]
+    assert names("<p>By Jane Doe December 2, 2025</p>") == ["Jane Doe"]
+    # a sentence, a heading, a comment or a footer is no byline
+    assert names("<p>It was a film by Rob Reiner in 1986.</p>") == []
+    assert names("<p>By Category</p><p>By the numbers, things went well.</p>") == []
+    assert names("<div class='comments'><p>By Jane Doe</p></div><footer><p>By Jane Doe</p></footer>") == []
