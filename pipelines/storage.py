@@ -1,7 +1,7 @@
 """Storage stage: writes each article, its signature and the fetch of its page to the article
-store, in one transaction, off the reactor thread. A copy of a story stored before has the
-story's origin elected again (pipelines.origin.election) over every stored copy, the new one
-included, and the item carries the result.
+store, in one transaction, off the reactor thread. Then the story's origin is elected again
+(pipelines.origin.election) over every stored copy, the new one included, and the item carries
+the result.
 
 Settings: STORAGE_ENABLED, and the store's STORAGE_BACKEND (see pipelines.state).
 """
@@ -117,8 +117,8 @@ class StoragePipeline:
         if not self.store.add(record, signature, fetch):
             return None
         alone = Origin(record["origin_url"], record["origin_reason"], record["origin_confidence"])
-        if not record["duplicate_of"] and not record["previous_id"]:
-            return alone
+        # A story's first copy too: with several crawler processes a later copy can be stored,
+        # and elected over, before the first copy's row is committed.
         elected = self.store.elect_origin(record["cluster_id"], elect)
         if elected is None:  # the story's copies were replaced meanwhile
             return alone
