@@ -5,10 +5,13 @@ one copy names the reason (`origin_reason`):
 
     canonical    other copies declare it their canonical page (rel=canonical or og:url)
     credit       other copies credit its outlet ("This article was originally published by ...")
-    earliest     its publication is the earliest: date-times with their time zones are compared
-                 to the minute, a date alone or a time without a zone only to the day
+    earliest     its publication is surely the earliest: date-times with their time zones are
+                 compared to the minute, a date alone or a time without a zone counts only a day
+                 and more apart (a day spans UTC+14 to UTC-12)
     containment  it is the version the others derive from: the most similar to all the others
                  (with three copies or more), or the longer of two that holds the other, cut
+    earliest     (again, with less confidence) when neither decides: it was likely published
+                 first, a day taken at its midday in UTC, leading the next by an hour
     first_fetch  it was fetched first (the weakest: an accident of crawl order)
     alone        the story has one stored copy
 
