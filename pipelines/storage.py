@@ -112,8 +112,8 @@ class StoragePipeline:
         return item
 
     def _store(self, record: dict[str, Any], signature: Signature, fetch: PageFetch) -> Origin | None:
-        """Store the article and, for a story stored before, elect its origin again: the story's
-        origin, or None if this version of the page was stored already."""
+        """Store the article and elect its story's origin again: the story's origin, or None if
+        this version of the page was stored already."""
         if not self.store.add(record, signature, fetch):
             return None
         alone = Origin(record["origin_url"], record["origin_reason"], record["origin_confidence"])

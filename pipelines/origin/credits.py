@@ -58,7 +58,10 @@ class CreditRules:
     aliases: dict[str, list[str]]  # alias, casefolded -> the aliases written so, exactly
     agency_of: dict[str, str]  # alias, exactly -> agency name
     wire_lines: tuple[re.Pattern[str], ...]
-    agency_lines: tuple[tuple[re.Pattern[str], str], ...]  # an agency's own lines, and its name
+    # An agency's own ways: datelines naming {agency} ("新华社北京12月2日电"), and whole lines
+    # that credit it without naming it ("(Reporting by ...; Editing by ...)"), with its name.
+    datelines: tuple[re.Pattern[str], ...]
+    agency_lines: tuple[tuple[re.Pattern[str], str], ...]
     origin_lines: tuple[re.Pattern[str], ...]
     byline: re.Pattern[str]
     closing_bracket: re.Pattern[str]
@@ -109,11 +112,13 @@ def load_credit_rules(path: str) -> CreditRules:
                 f"{path}, {where}: {pattern!r} is not a valid regular expression: {exc}"
             ) from exc
 
+    own = [(compiled(p, f"lines of {name}"), name) for p, name in own_lines]
     return CreditRules(
         aliases=aliases,
         agency_of=agency_of,
         wire_lines=tuple(compiled(p, "wire_lines") for p in data.get("wire_lines", [])),
-        agency_lines=tuple((compiled(p, f"lines of {name}"), name) for p, name in own_lines),
+        datelines=tuple(pattern for pattern, _ in own if "agency" in pattern.groupindex),
+        agency_lines=tuple((pattern, name) for pattern, name in own if "agency" not in pattern.groupindex),
         origin_lines=tuple(compiled(p, "origin_lines") for p in data.get("origin_lines", [])),
         byline=re.compile(rf"(?<![\w-]){agency}(?![\w-])", re.I),
         closing_bracket=re.compile(rf"[{re.escape(_SENTENCE_END)}]\s*[(（【]\s*{agency}\s*[)）】]\W*$", re.I),
@@ -161,8 +166,8 @@ def _dateline_agency(paragraphs: list[str], rules: CreditRules) -> str | None:
 
 def _dateline(paragraph: str, rules: CreditRules) -> str | None:
     head = _QUOTED.sub('""', paragraph[:_DATELINE_CHARS])
-    for pattern, _ in rules.agency_lines:  # written the agency's own way ("新华社北京12月2日电")
-        if (match := pattern.match(head)) and (found := _matched_agency(match, rules)):
+    for pattern in rules.datelines:  # written the agency's own way ("新华社北京12月2日电")
+        if (match := pattern.match(head)) and (found := rules.agency(match["agency"])):
             return found
     for match in _BRACKETED.finditer(head):
         prefix = head[: match.start()].split()
@@ -199,20 +204,21 @@ def _line_agency(lines: list[str], paragraphs: list[str], rules: CreditRules) ->
             if (match := pattern.search(line)) and (found := _matched_agency(match, rules)):
                 return found
         for pattern, name in rules.agency_lines:
-            if pattern.search(line) and "agency" not in pattern.groupindex:
+            if pattern.search(line):
                 return name
     if paragraphs:  # "... said. (AFP)", "...と述べた。（共同）"
         last = _QUOTED.sub('""', paragraphs[-1][-200:])
-        if (match := rules.closing_bracket.search(last)) and (found := _matched_agency(match, rules)):
+        if (match := rules.closing_bracket.search(last)) and (found := rules.agency(match["agency"])):
             return found
     return None
 
 
 def _matched_agency(match: re.Match[str], rules: CreditRules) -> str | None:
+    """The agency a wire line matched, if the line names one ({agency})."""
     return rules.agency(match["agency"]) if "agency" in match.re.groupindex else None
 
 
-def _names_outlet(text: str) -> bool:
+def _could_be_outlet(text: str) -> bool:
     """A name ("The Conversation") or an address names an outlet; "our partner site", "March
     2022" or a headline do not."""
     if not text:
@@ -229,6 +235,6 @@ def _original_outlet(lines: list[str], rules: CreditRules) -> str | None:
             if match := pattern.search(line):
                 outlet = match["outlet"].strip().rstrip(".")
                 outlet = re.sub(r"^the\s+", "", outlet, flags=re.I)
-                if _names_outlet(outlet):
+                if _could_be_outlet(outlet):
                     return outlet
     return None

@@ -91,14 +91,15 @@ def elect(copies: list[CopyEvidence]) -> Origin:
             return Origin(standing[0].url, reason, CONFIDENCE[reason], tuple(notes))
     if len(copies) == 1:
         return Origin(copies[0].url, "alone", CONFIDENCE["alone"], tuple(notes))
-    standing, exact = _earliest(standing, notes)
+    dates = {copy.url: _published(copy, notes) for copy in standing}
+    standing, exact = _earliest(standing, dates)
     if len(standing) == 1:
         reason = "earliest" if exact else "earliest_day"
         return Origin(standing[0].url, "earliest", CONFIDENCE[reason], tuple(notes))
     standing = _containing(standing, copies)
     if len(standing) == 1:
         return Origin(standing[0].url, "containment", CONFIDENCE["containment"], tuple(notes))
-    likely = _likely_earliest(standing)
+    likely = _likely_earliest(standing, dates)
     if likely is not None:
         return Origin(likely.url, "earliest", CONFIDENCE["earliest_likely"], tuple(notes))
     first = min(standing, key=lambda copy: (copy.fetched_at, copy.url))
@@ -207,10 +208,12 @@ def _published(copy: CopyEvidence, notes: list[str]) -> _When | None:
     return _When(value.date(), instant, guess)
 
 
-def _earliest(standing: list[CopyEvidence], notes: list[str]) -> tuple[list[CopyEvidence], bool]:
-    """The copies that may have been published first, and whether exact times decided it. A copy
-    without a usable date gives way to dated ones."""
-    dated = [(copy, when) for copy in standing if (when := _published(copy, notes)) is not None]
+def _earliest(
+    standing: list[CopyEvidence], dates: dict[str, _When | None]
+) -> tuple[list[CopyEvidence], bool]:
+    """The copies that may have been published first (*dates*: each one's usable publication),
+    and whether exact times decided it. A copy without a usable date gives way to dated ones."""
+    dated = [(copy, when) for copy in standing if (when := dates[copy.url]) is not None]
     if not dated:
         return standing, False
     first = [
@@ -236,14 +239,10 @@ def _before(a: _When, b: _When) -> bool:
     return a.instant < datetime.combine(b.day, time(), UTC) - _EAST
 
 
-def _likely_earliest(standing: list[CopyEvidence]) -> CopyEvidence | None:
+def _likely_earliest(standing: list[CopyEvidence], dates: dict[str, _When | None]) -> CopyEvidence | None:
     """The copy most likely published first when no date was sure to: a day without its zone
     taken at its midday in UTC, a time without a zone as if in UTC. None if two are close."""
-    estimates = []
-    for copy in standing:
-        when = _published(copy, [])  # its bad dates are noted already
-        if when is not None:
-            estimates.append((when.guess, copy))
+    estimates = [(when.guess, copy) for copy in standing if (when := dates[copy.url]) is not None]
     if not estimates:
         return None
     estimates.sort(key=lambda pair: pair[0])
