@@ -60,10 +60,15 @@ class StoragePipeline:
 
     def article_recleaned(self, url: str, text: str, word_count: int, **kwargs: Any) -> None:
         signature = self.signer.sign(text)
-        future = self._writer.submit(self.store.update_text, url, text, word_count, signature)
+        future = self._writer.submit(self._update, url, text, word_count, signature)
         future.add_done_callback(self._report_update)
 
-    def _report_update(self, future: Future[bool]) -> None:
+    def _update(self, url: str, text: str, word_count: int, signature: Signature) -> None:
+        cluster_id = self.store.update_text(url, text, word_count, signature)
+        if cluster_id is not None:  # the text is evidence of which copy is the original
+            self._elect(cluster_id)
+
+    def _report_update(self, future: Future[None]) -> None:
         if future.exception() is not None:
             self.stats.inc_value("storage/update_failed")
             logger.error("could not update a re-cleaned article: %s", future.exception())
@@ -119,9 +124,13 @@ class StoragePipeline:
         alone = Origin(record["origin_url"], record["origin_reason"], record["origin_confidence"])
         # A story's first copy too: with several crawler processes a later copy can be stored,
         # and elected over, before the first copy's row is committed.
-        elected = self.store.elect_origin(record["cluster_id"], elect)
-        if elected is None:  # the story's copies were replaced meanwhile
-            return alone
+        return self._elect(record["cluster_id"]) or alone
+
+    def _elect(self, cluster_id: str) -> Origin | None:
+        """Elect the story's origin over its stored copies: None if they were replaced meanwhile."""
+        elected = self.store.elect_origin(cluster_id, elect)
+        if elected is None:
+            return None
         origin, rewritten = elected
         for note in origin.notes:
             self.stats.inc_value(f"origin/{note}")

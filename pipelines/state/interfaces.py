@@ -108,8 +108,9 @@ class ArticleStore(Protocol):
         False, storing nothing, when this version of the URL is already stored."""
         ...
 
-    def update_text(self, url: str, text: str, word_count: int, signature: Signature) -> bool:
-        """Replace a stored article's text and signature (after boilerplate re-cleaning)."""
+    def update_text(self, url: str, text: str, word_count: int, signature: Signature) -> str | None:
+        """Replace a stored article's text and signature (after boilerplate re-cleaning): the
+        article's story (`cluster_id`), or None if the URL has no current stored article."""
         ...
 
     def elect_origin(

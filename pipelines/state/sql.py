@@ -396,20 +396,20 @@ class SQLStore:
 
         return self.db.write(write)
 
-    def update_text(self, url: str, text: str, word_count: int, signature: Signature) -> bool:
+    def update_text(self, url: str, text: str, word_count: int, signature: Signature) -> str | None:
         layout = self._layout()
 
-        def write(db: Cursor) -> bool:
+        def write(db: Cursor) -> str | None:
             row = db.execute(
                 self._sql(
-                    "SELECT a.id, s.minhash FROM articles a JOIN signatures s ON s.article_id = a.id "
-                    "WHERE a.url = ? AND a.current"
+                    "SELECT a.id, s.minhash, a.cluster_id FROM articles a "
+                    "JOIN signatures s ON s.article_id = a.id WHERE a.url = ? AND a.current"
                 ),
                 (url,),
             ).fetchone()
             if row is None:
-                return False
-            article_id, old = row
+                return None
+            article_id, old, cluster_id = row
             db.execute(
                 self._sql("UPDATE articles SET text = ?, word_count = ? WHERE id = ?"),
                 (text, word_count, article_id),
@@ -426,7 +426,7 @@ class SQLStore:
                 [article_id, *old_keys.ravel().astype(np.int64).tolist()],
             )
             self._insert_bands(db, [article_id], layout.keys(signature.hashvalues[np.newaxis, :]))
-            return True
+            return str(cluster_id)
 
         return self.db.write(write)
 

@@ -67,3 +67,32 @@ def test_a_story_seen_once_is_its_own_origin_and_credits_its_agency(tmp_path):
         "AP",
     )
     assert stored_articles(tmp_path)["http://a.test/1"]["wire"] == "AP"
+
+
+def test_a_copy_cleaned_again_is_elected_over_again(tmp_path):
+    story = list(load_stories()[6].paragraphs)
+    rng = random.Random(5)
+    stages = Stages(tmp_path)
+    items = [
+        copy("http://a.test/original", story),
+        copy("http://b.test/copy", edits.add_local_paragraph(story, rng)),
+        copy("http://c.test/copy", story[:-2]),
+    ]
+
+    async def crawl() -> None:
+        await stages.open()
+        for item in items:
+            await stages.process(item)
+        assert stored_articles(tmp_path)["http://c.test/copy"]["origin_reason"] == "containment"
+        # boilerplate learned later strips most of the original's text: the copy the others
+        # derive from is not what its text now shows
+        text = story[0]
+        stages.storage.article_recleaned("http://a.test/original", text, len(text.split()))
+        await stages.close()
+
+    asyncio.run(crawl())
+    stored = stored_articles(tmp_path)
+    assert stored["http://a.test/original"]["text"] == story[0]
+    assert {(row["origin_url"], row["origin_reason"]) for row in stored.values()} != {
+        ("http://a.test/original", "containment")
+    }

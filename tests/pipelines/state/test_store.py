@@ -141,8 +141,8 @@ def test_data_survives_reopening_and_update_text(backend):
     backend.close()
     store = backend.open()
     new = signer.sign("cleaned text")
-    assert store.update_text("http://a/1", "cleaned text", 2, new)
-    assert not store.update_text("http://a/none", "x", 1, new)
+    assert store.update_text("http://a/1", "cleaned text", 2, new) == "c1"  # its story
+    assert store.update_text("http://a/none", "x", 1, new) is None
     assert np.array_equal(store.candidates(keys(new)).matrix[0], new.hashvalues)
     assert store.candidates(keys(signer.sign("first text of the story here"))).urls == []
     assert next(store.articles())["text"] == "cleaned text"
