@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 
 from .text import fmix32, word_hashes
 
@@ -62,8 +61,8 @@ class Signer:
     Each word is hashed once (xxHash32, `word_hashes`) and the hash of a shingle is a
     position-weighted sum of its word hashes, computed for all shingles at once with numpy; hashing
     every joined shingle string in Python costs about three times as much. The unique shingle
-    hashes feed datasketch's `MinHash.update_batch`, which applies the permutations as one matrix
-    operation.
+    hashes are permuted as datasketch's `MinHash` permutes them (its affine32 scheme), in one
+    matrix operation, so a signature is datasketch's MinHash of the shingle hashes.
     """
 
     @classmethod
@@ -79,7 +78,7 @@ class Signer:
         self.shingle_size = shingle_size
         self._seed = seed
         # Permutations are drawn once; drawing them per MinHash costs more than hashing a story.
-        self._permutations = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
+        self._permutations = affine32_permutations(num_perm, seed)
         # Odd multipliers keep every word position significant in the 64-bit shingle hash.
         rng = np.random.RandomState(seed)
         self._weights = rng.randint(0, 2**62, size=shingle_size, dtype=np.uint64) * 2 + 1
@@ -116,14 +115,14 @@ class Signer:
         permuted += b
         return Signature(permuted.min(axis=0), int(unique.size), unique)
 
-    def minhash(self, signature: Signature) -> MinHash:
-        """Wrap stored hash values as a datasketch MinHash (for MinHashLSH)."""
-        return MinHash(
-            seed=self._seed,
-            hashvalues=signature.hashvalues,
-            permutations=self._permutations,
-            scheme=SCHEME,
-        )
+
+def affine32_permutations(num_perm: int, seed: int) -> np.ndarray:
+    """The permutations (a, b) of datasketch's `MinHash(num_perm, seed, scheme="affine32")`, drawn
+    alike: importing datasketch loads scipy, a second of every crawl's start-up."""
+    generator = np.random.RandomState(seed)
+    a = generator.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.array([a, b])
 
 
 _EMPTY = np.uint32(0xFFFFFFFF)  # the hash value of a permutation that saw nothing

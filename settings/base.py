@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from scrapy.settings.default_settings import EXTENSIONS_BASE as SCRAPY_EXTENSIONS
+
 from pipelines.items import EXPORT_FIELDS
 
 BOT_NAME = "newsdedup"
@@ -29,6 +31,9 @@ COOKIES_ENABLED = False
 # default 100 costs far more than it could ever run in parallel here.
 CONCURRENT_ITEMS = 8
 TELNETCONSOLE_ENABLED = False
+# Scrapy's HTTP endpoint that runs Python code sent to it, on loopback, for the crawl's length:
+# off, like the telnet console, for crawls that cron starts unattended.
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "crawler.logformatter.ArticleLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
@@ -44,6 +49,13 @@ EXTENSIONS = {
     # opens the crawl's state once (a store that cannot be used stops the run before it fetches)
     "pipelines.state.CrawlState": 10,
     "crawler.extensions.RunSummary": 500,
+    # Scrapy's, imported only when REMOTE_CONTROL_ENABLED is set (see EXTENSIONS_BASE)
+    "crawler.extensions.RemoteControl": 0,
+}
+# Scrapy's own extensions but its remote control: Scrapy imports every extension it is given, even
+# a disabled one, and that one's module imports aiohttp, a fifth of a second of every start-up.
+EXTENSIONS_BASE = {
+    name: order for name, order in SCRAPY_EXTENSIONS.items() if not name.endswith(".RemoteControl")
 }
 # Write a JSON summary of each run to DATA_DIR/runs/ (or, shared, to PostgreSQL) and log it.
 RUN_SUMMARY_ENABLED = True
