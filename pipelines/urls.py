@@ -6,6 +6,7 @@ before) and the store (one page, however it was reached).
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -47,6 +48,8 @@ def without_session(url: str) -> tuple[str, bool]:
     return cleaned, cleaned != url
 
 
+# A request's key is asked for by the duplicate filter, the incremental middleware and the stages.
+@functools.lru_cache(maxsize=4096)
 def page_key(url: str) -> str:
     """The identity of a page: http and https, default ports, parameter order, fragments,
     session ids and campaign parameters do not make another page."""
