@@ -35,6 +35,7 @@ TELNETCONSOLE_ENABLED = False
 # off, like the telnet console, for crawls that cron starts unattended.
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
+STATS_CLASS = "crawler.stats.CrawlStats"
 LOG_FORMATTER = "crawler.logformatter.ArticleLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
 # Only the article fields go to feeds (pipelines.items.EXPORT_FIELDS): what the stages carry stays inside.
