@@ -27,6 +27,7 @@ import asyncio
 import functools
 import hashlib
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -218,6 +219,8 @@ class ProxyMiddleware(HttpProxyMiddleware):
 
 # Scrapy looks for a refresh in a page's first 4,096 characters: at most four bytes each.
 _REFRESH_WINDOW = 4 * 4096
+# A refresh is declared in a <meta> tag; pages say "refresh" in scripts too (ads, live blogs).
+_META_REFRESH = re.compile(rb"<meta\b[^>]*refresh", re.IGNORECASE)
 
 
 class MetaRefreshMiddleware(ScrapyMetaRefreshMiddleware):
@@ -229,6 +232,6 @@ class MetaRefreshMiddleware(ScrapyMetaRefreshMiddleware):
     ) -> Request | Response:
         head = response.body[:_REFRESH_WINDOW]
         # A page in UTF-16 or UTF-32 spells "refresh" with NUL bytes between its letters.
-        if b"refresh" not in head.lower() and b"\x00" not in head[:512]:
+        if not _META_REFRESH.search(head) and b"\x00" not in head[:512]:
             return response
         return super().process_response(request, response)

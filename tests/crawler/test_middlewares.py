@@ -4,6 +4,7 @@ less cost per page."""
 from __future__ import annotations
 
 from scrapy import Request
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as ScrapyMetaRefreshMiddleware
 from scrapy.http import HtmlResponse
 from scrapy.utils.misc import build_from_crawler
 
@@ -27,6 +28,16 @@ def test_a_meta_refresh_still_redirects_and_a_page_without_one_passes():
     assert redirected.url == "http://news.test/new"
     plain = page("http://news.test/story")
     assert middleware.process_response(Request("http://news.test/story"), plain) is plain
+
+
+def test_a_page_saying_refresh_only_in_a_script_is_not_decoded_to_look(monkeypatch):
+    def decoded(*args, **kwargs):
+        raise AssertionError("the page was handed to Scrapy's scan")
+
+    middleware = build_from_crawler(MetaRefreshMiddleware, project_crawler())
+    monkeypatch.setattr(ScrapyMetaRefreshMiddleware, "process_response", decoded)
+    live = page("http://news.test/live", "<script>setInterval(refreshScores, 30000)</script>")
+    assert middleware.process_response(Request("http://news.test/live"), live) is live
 
 
 def test_a_meta_refresh_in_a_utf16_page_is_still_seen():
