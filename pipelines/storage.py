@@ -1,7 +1,7 @@
 """Storage stage: writes each article, its signature and the fetch of its page to the article
-store, in one transaction, off the reactor thread. Then the story's origin is elected again
-(pipelines.origin.election) over every stored copy, the new one included, and the item carries
-the result.
+store, off the reactor thread, and in the same transaction elects its story's origin again
+(pipelines.origin.election) over every stored copy, the new one included; the item carries the
+result. A stored text cleaned again later (more boilerplate learned) is elected over again too.
 
 Settings: STORAGE_ENABLED, and the store's STORAGE_BACKEND (see pipelines.state).
 """
@@ -117,21 +117,19 @@ class StoragePipeline:
         return item
 
     def _store(self, record: dict[str, Any], signature: Signature, fetch: PageFetch) -> Origin | None:
-        """Store the article and elect its story's origin again: the story's origin, or None if
-        this version of the page was stored already."""
-        if not self.store.add(record, signature, fetch):
-            return None
-        alone = Origin(record["origin_url"], record["origin_reason"], record["origin_confidence"])
-        # A story's first copy too: with several crawler processes a later copy can be stored,
-        # and elected over, before the first copy's row is committed.
-        return self._elect(record["cluster_id"]) or alone
+        """Store the article and elect its story's origin again, in one transaction: the story's
+        origin, or None if this version of the page was stored already. A story's first copy is
+        elected too: with several crawler processes a later copy can be stored, and elected over,
+        before the first copy's row is committed."""
+        elected = self.store.add_and_elect(record, signature, fetch, elect)
+        return None if elected is None else self._count(*elected)
 
-    def _elect(self, cluster_id: str) -> Origin | None:
-        """Elect the story's origin over its stored copies: None if they were replaced meanwhile."""
+    def _elect(self, cluster_id: str) -> None:
         elected = self.store.elect_origin(cluster_id, elect)
-        if elected is None:
-            return None
-        origin, rewritten = elected
+        if elected is not None:  # None: the story's copies were replaced meanwhile
+            self._count(*elected)
+
+    def _count(self, origin: Origin, rewritten: int) -> Origin:
         for note in origin.notes:
             self.stats.inc_value(f"origin/{note}")
         self.stats.inc_value(f"origin/elected_{origin.reason}")

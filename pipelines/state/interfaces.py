@@ -108,6 +108,18 @@ class ArticleStore(Protocol):
         False, storing nothing, when this version of the URL is already stored."""
         ...
 
+    def add_and_elect(
+        self,
+        article: dict[str, Any],
+        signature: Signature,
+        page: PageFetch,
+        elect: Callable[[list[CopyEvidence]], Origin],
+    ) -> tuple[Origin, int] | None:
+        """`add`, then `elect_origin` of the article's story (its `cluster_id`), in the same
+        transaction: no stored row is ever left without its story's latest election. None, storing
+        nothing, when this version of the URL is already stored."""
+        ...
+
     def update_text(self, url: str, text: str, word_count: int, signature: Signature) -> str | None:
         """Replace a stored article's text and signature (after boilerplate re-cleaning): the
         article's story (`cluster_id`), or None if the URL has no current stored article."""

@@ -359,42 +359,61 @@ class SQLStore:
 
     def add(self, article: dict[str, Any], signature: Signature, page: PageFetch) -> bool:
         layout = self._layout()
+        return self.db.write(lambda db: self._add_rows(db, article, signature, page, layout))
+
+    def add_and_elect(
+        self,
+        article: dict[str, Any],
+        signature: Signature,
+        page: PageFetch,
+        elect: Callable[[list[CopyEvidence]], Origin],
+    ) -> tuple[Origin, int] | None:
+        layout = self._layout()
+
+        def write(db: Cursor) -> tuple[Origin, int] | None:
+            # The story's lock first: an election elsewhere that rewrites a row this one updates
+            # (a previous version's) then never waits on this transaction while holding the lock.
+            self._lock_story(db, article["cluster_id"])
+            if not self._add_rows(db, article, signature, page, layout):
+                return None
+            return self._elect_rows(db, article["cluster_id"], elect)
+
+        return self.db.write(write)
+
+    def _add_rows(
+        self, db: Cursor, article: dict[str, Any], signature: Signature, page: PageFetch, layout: BandLayout
+    ) -> bool:
         values = [article.get(column) for column in ARTICLE_COLUMNS]
         values[ARTICLE_COLUMNS.index("authors")] = json.dumps(article.get("authors") or [])
         values[ARTICLE_COLUMNS.index("version")] = article.get("version") or 1
-        keys = layout.keys(signature.hashvalues[np.newaxis, :])
         insert_article = self._sql(
             f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))}) ON CONFLICT (url, version) DO NOTHING RETURNING id"
         )
-        insert_signature = self._sql(
-            "INSERT INTO signatures (article_id, minhash, shingle_count, shingles, window_day) VALUES (?, ?, ?, ?, ?)"
+        row = db.execute(insert_article, values).fetchone()
+        if row is None:
+            return False
+        article_id = row[0]
+        db.execute(
+            self._sql(
+                "INSERT INTO signatures (article_id, minhash, shingle_count, shingles, window_day) "
+                "VALUES (?, ?, ?, ?, ?)"
+            ),
+            (
+                article_id,
+                signature.to_bytes(),
+                signature.shingle_count,
+                signature.shingles_to_bytes(),
+                story_day(article.get("published"), article["fetched_at"]),
+            ),
         )
-
-        def write(db: Cursor) -> bool:
-            row = db.execute(insert_article, values).fetchone()
-            if row is None:
-                return False
-            article_id = row[0]
+        self._insert_bands(db, [article_id], layout.keys(signature.hashvalues[np.newaxis, :]))
+        if article.get("previous_id"):
             db.execute(
-                insert_signature,
-                (
-                    article_id,
-                    signature.to_bytes(),
-                    signature.shingle_count,
-                    signature.shingles_to_bytes(),
-                    story_day(article.get("published"), article["fetched_at"]),
-                ),
+                self._sql("UPDATE articles SET current = FALSE WHERE id = ?"), (article["previous_id"],)
             )
-            self._insert_bands(db, [article_id], keys)
-            if article.get("previous_id"):
-                db.execute(
-                    self._sql("UPDATE articles SET current = FALSE WHERE id = ?"), (article["previous_id"],)
-                )
-            self._record_fetch(db, page, article_id)
-            return True
-
-        return self.db.write(write)
+        self._record_fetch(db, page, article_id)
+        return True
 
     def update_text(self, url: str, text: str, word_count: int, signature: Signature) -> str | None:
         layout = self._layout()
@@ -440,46 +459,56 @@ class SQLStore:
     def elect_origin(
         self, cluster_id: str, elect: Callable[[list[CopyEvidence]], Origin]
     ) -> tuple[Origin, int] | None:
-        select = self._sql(
-            "SELECT a.id, a.url, a.site, a.fetched_at, a.published, a.canonical_url, a.credited, "
-            "a.site_name, s.minhash, s.shingle_count, a.origin_url, a.origin_reason, a.origin_confidence "
-            "FROM articles a JOIN signatures s ON s.article_id = a.id "
-            "WHERE a.cluster_id = ? AND a.current ORDER BY a.id"
+        def write(db: Cursor) -> tuple[Origin, int] | None:
+            self._lock_story(db, cluster_id)
+            return self._elect_rows(db, cluster_id, elect)
+
+        return self.db.write(write)
+
+    def _lock_story(self, db: Cursor, cluster_id: str) -> None:
+        """One election of a story at a time, until the transaction ends (SQLite has one writer)."""
+        if self.db.dialect.transaction_lock:
+            db.execute(self._sql(self.db.dialect.transaction_lock), (f":origin:{cluster_id}",))
+
+    def _elect_rows(
+        self, db: Cursor, cluster_id: str, elect: Callable[[list[CopyEvidence]], Origin]
+    ) -> tuple[Origin, int] | None:
+        rows = db.execute(
+            self._sql(
+                "SELECT a.id, a.url, a.site, a.fetched_at, a.published, a.canonical_url, a.credited, "
+                "a.site_name, s.minhash, s.shingle_count, a.origin_url, a.origin_reason, "
+                "a.origin_confidence FROM articles a JOIN signatures s ON s.article_id = a.id "
+                "WHERE a.cluster_id = ? AND a.current ORDER BY a.id"
+            ),
+            (cluster_id,),
+        ).fetchall()
+        if not rows:
+            return None
+        origin = elect(
+            [
+                CopyEvidence(
+                    url=row[1],
+                    site=row[2],
+                    fetched_at=row[3],
+                    published=row[4],
+                    canonical_url=row[5],
+                    credited=row[6],
+                    site_name=row[7],
+                    minhash=np.frombuffer(bytes(row[8]), dtype="<u4").astype(np.uint32),
+                    shingle_count=int(row[9]),
+                )
+                for row in rows
+            ]
         )
+        stale = [
+            row[0] for row in rows if tuple(row[10:13]) != (origin.url, origin.reason, origin.confidence)
+        ]
         update = self._sql(
             "UPDATE articles SET origin_url = ?, origin_reason = ?, origin_confidence = ? WHERE id = ?"
         )
-
-        def write(db: Cursor) -> tuple[Origin, int] | None:
-            if self.db.dialect.transaction_lock:  # one election of a story at a time
-                db.execute(self._sql(self.db.dialect.transaction_lock), (f":origin:{cluster_id}",))
-            rows = db.execute(select, (cluster_id,)).fetchall()
-            if not rows:
-                return None
-            origin = elect(
-                [
-                    CopyEvidence(
-                        url=row[1],
-                        site=row[2],
-                        fetched_at=row[3],
-                        published=row[4],
-                        canonical_url=row[5],
-                        credited=row[6],
-                        site_name=row[7],
-                        minhash=np.frombuffer(bytes(row[8]), dtype="<u4").astype(np.uint32),
-                        shingle_count=int(row[9]),
-                    )
-                    for row in rows
-                ]
-            )
-            stale = [
-                row[0] for row in rows if tuple(row[10:13]) != (origin.url, origin.reason, origin.confidence)
-            ]
-            for article_id in stale:
-                db.execute(update, (origin.url, origin.reason, origin.confidence, article_id))
-            return origin, len(stale)
-
-        return self.db.write(write)
+        for article_id in stale:
+            db.execute(update, (origin.url, origin.reason, origin.confidence, article_id))
+        return origin, len(stale)
 
     # --- the cold index -----------------------------------------------------------------------
 

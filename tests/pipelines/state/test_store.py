@@ -336,3 +336,35 @@ def test_an_election_rewrites_the_story_s_rows_that_changed_and_no_other(backend
     assert rows["http://other/1"]["origin_url"] == "http://other/1"
     assert store.elect_origin("no such story", elect) is None
     backend.close()
+
+
+def test_an_article_is_stored_and_its_story_elected_in_one_transaction(backend):
+    from pipelines.origin.election import elect
+
+    signer = Signer()
+    store = backend.open()
+    text = "Some story text about the news of the day."
+    week_ago = (clock.now() - timedelta(days=7)).date().isoformat()
+    first = {**article("http://a/1", text), "origin_url": "http://a/1", "origin_reason": "alone"}
+    origin, rewritten = store.add_and_elect(first, signer.sign(text), fetch("http://a/1"), elect)
+    assert (origin.url, origin.reason) == ("http://a/1", "alone")
+    earlier = {**article("http://b/1", text), "published": week_ago, "origin_url": "http://b/1"}
+    origin, rewritten = store.add_and_elect(earlier, signer.sign(text), fetch("http://b/1"), elect)
+    # the earlier copy moves the origin of both rows, its own provisional one included
+    assert (origin.url, origin.reason, rewritten) == ("http://b/1", "earliest", 2)
+    assert {a["url"]: a["origin_url"] for a in store.articles()} == {
+        "http://a/1": "http://b/1",
+        "http://b/1": "http://b/1",
+    }
+    # a version already stored: nothing stored, nothing elected
+    assert store.add_and_elect(earlier, signer.sign(text), fetch("http://b/1"), elect) is None
+    assert len(list(store.articles())) == 2
+
+    def broken(copies):
+        raise RuntimeError("the election failed")
+
+    # an election that fails takes the article's rows with it: nothing is left half stored
+    with pytest.raises(RuntimeError):
+        store.add_and_elect(article("http://c/1", text), signer.sign(text), fetch("http://c/1"), broken)
+    assert "http://c/1" not in {a["url"] for a in store.articles()}
+    backend.close()
