@@ -27,6 +27,11 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
+# Scrapy's HTTP/1.1 handler, keeping a connection per request in flight, through a proxy too
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.downloader.DownloadHandler",
+    "https": "crawler.downloader.DownloadHandler",
+}
 # A page yields at most one article; Scrapy starts this many item tasks per response, so the
 # default 100 costs far more than it could ever run in parallel here.
 CONCURRENT_ITEMS = 8

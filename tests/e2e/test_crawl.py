@@ -187,3 +187,13 @@ def test_robots_txt_holds_for_every_request_that_waited_for_it(newsroom, tmp_pat
         run_crawl(server, tmp_path, "-s", "NEWS_FOLLOW_DEPTH=0", start_urls=starts)
         assert [url for url in server.requests if "/search" in url] == []
         assert server.requests[f"{host}/"] == 1
+
+
+def test_connections_through_a_proxy_are_kept_for_every_request_in_flight(newsroom, tmp_path):
+    # Every request goes to the proxy: with a connection kept per host only for the requests one
+    # host may have in flight (2 here), the other 30 were closed after each page and opened anew.
+    with NewsroomServer(newsroom) as server:
+        run_crawl(server, tmp_path, "-s", "CONCURRENT_REQUESTS=32", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
+        fetched = sum(server.requests.values())
+        assert fetched > 100
+        assert server.connections <= 32
