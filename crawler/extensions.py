@@ -40,7 +40,7 @@ class RemoteControl:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
         if not crawler.settings.getbool("REMOTE_CONTROL_ENABLED"):
-            raise NotConfigured("REMOTE_CONTROL_ENABLED is off")
+            raise NotConfigured  # no reason given: Scrapy would log a warning in every run
         from scrapy.extensions.remote_control import RemoteControl as ScrapyRemoteControl
 
         return ScrapyRemoteControl.from_crawler(crawler)

@@ -197,3 +197,10 @@ def test_connections_through_a_proxy_are_kept_for_every_request_in_flight(newsro
         fetched = sum(server.requests.values())
         assert fetched > 100
         assert server.connections <= 32
+
+
+def test_a_crawl_of_well_behaved_sites_logs_no_warning(newsroom, tmp_path):
+    # Cron mails what a run logs: a warning must mean something is wrong.
+    with NewsroomServer(newsroom) as server:
+        result = run_crawl(server, tmp_path)
+    assert [line for line in result.stderr.splitlines() if "WARNING" in line] == []
