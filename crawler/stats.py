@@ -3,7 +3,7 @@
 Scrapy's collector routes every attribute access through a hook that wraps its methods to warn
 about a deprecated `spider` argument, and looks its own attributes up by way of an exception.
 The stages count a score of values per page, so that detour cost about 2% of the crawling
-process's CPU (6.8 against 0.5 microseconds per count, bench/crawl.py's profile). The methods
+process's CPU in bench/crawl.py's profile (6.8 against 0.5 microseconds a count). The methods
 still accept `spider` and ignore it, as Scrapy's do.
 
 Setting: STATS_CLASS.

@@ -118,7 +118,7 @@ class Signer:
 
 def affine32_permutations(num_perm: int, seed: int) -> np.ndarray:
     """The permutations (a, b) of datasketch's `MinHash(num_perm, seed, scheme="affine32")`, drawn
-    alike: importing datasketch loads scipy, a second of every crawl's start-up."""
+    alike: importing datasketch loads scipy, about 0.7 s of every crawl's start-up."""
     generator = np.random.RandomState(seed)
     a = generator.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
     b = generator.randint(0, 1 << 32, num_perm, dtype=np.uint32)
