@@ -6,8 +6,10 @@ caption and the site's promos inside that cell become one "paragraph", and the b
 which learns what a site repeats paragraph by paragraph, could never learn them apart. A table
 with a cell of running text (paragraphs, other tables or lines broken by <br>, and more words than
 a data cell holds) is a layout, not data: its rows and cells become <div>s, so each paragraph
-inside is a paragraph again. Comparison tables, whose cells often wrap a few words in <p>, stay
-tables: unwrapped, their cells would be lost as short lines.
+inside is a paragraph again. A cell of inline markup alone (a lead set in <font> and <strong>
+with line breaks) becomes a <p>: as a <div> of inline text, trafilatura drops it. Comparison
+tables, whose cells often wrap a few words in <p>, stay tables: unwrapped, their cells would be
+lost as short lines.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def unwrap_layout_tables(tree: HtmlElement) -> int:
         if not any(_is_running_text(part) for part in parts if part.tag in ("td", "th")):
             continue
         for element in [table, *parts]:
-            element.tag = "div"
+            element.tag = "p" if _is_inline_cell(element) else "div"
             for attribute in ("width", "height", "align", "valign", "colspan", "rowspan"):
                 element.attrib.pop(attribute, None)
         unwrapped += 1
@@ -75,6 +77,12 @@ def _own_parts(table: HtmlElement) -> list[HtmlElement]:
             if element.tag not in ("td", "th", "caption"):
                 stack.extend(element)
     return parts
+
+
+def _is_inline_cell(element: HtmlElement) -> bool:
+    if element.tag not in ("td", "th") or not element.text_content().strip():
+        return False
+    return not any(descendant.tag in _BLOCKS for descendant in element.iterdescendants())
 
 
 def _is_running_text(cell: HtmlElement) -> bool:

@@ -39,6 +39,25 @@ def test_lines_broken_by_br_in_a_cell_stay_lines():
     assert text.split("\n\n") == [*STORY, PROMO]
 
 
+def test_a_lead_in_a_cell_of_inline_markup_is_kept():
+    # Older templates set the lead in <font> and <strong> with line breaks, in a cell next to the
+    # site's column; the story goes on in the next row.
+    lead = (
+        "<font size='2'><strong>The council put off its vote on the new bridge once more.<br></strong><br>"
+        "Residents had waited since spring for a decision, and the delay leaves the ferry as the only way "
+        "across the river for another winter, the mayor told reporters on Tuesday night.<br></font>"
+    )
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    html = (
+        "<html><body><table><tr><td><div><a href='/'>Home</a><br><a href='/local/'>Local</a></div></td>"
+        f"<td>{lead}</td></tr><tr><td colspan='2'><div>{story}</div></td></tr></table></body></html>"
+    )
+    text = extract_article(html, "http://www.valleygazette.test/story?id=3", options=ExtractOptions())["text"]
+    assert "The council put off its vote" in text
+    assert "the ferry as the only way across the river" in text
+    assert STORY[-1] in text
+
+
 def test_a_data_table_stays_a_table():
     tree = document_fromstring(
         "<html><body><table><tr><th>Team</th><th>Points</th></tr><tr><td>Rovers</td><td>31</td></tr>"
