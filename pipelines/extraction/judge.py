@@ -114,6 +114,36 @@ _INLINE_TAGS = {
     "del",
     "ins",
 }
+# What else sits inside a line of text: a paragraph holding a link or an image is still a
+# paragraph, and adds up with its siblings (see _BlockFinder.block_of).
+_PHRASING_TAGS = _INLINE_TAGS | {
+    "a",
+    "img",
+    "picture",
+    "source",
+    "button",
+    "input",
+    "label",
+    "select",
+    "textarea",
+    "kbd",
+    "var",
+    "samp",
+    "dfn",
+    "bdi",
+    "bdo",
+    "data",
+    "ruby",
+    "rt",
+    "rp",
+    "iframe",
+    "audio",
+    "video",
+    "canvas",
+    "embed",
+    "object",
+    "math",
+}
 
 
 @dataclass(frozen=True)
@@ -302,6 +332,8 @@ class _BlockFinder:
         excluded = known and inherited is None
         for element in reversed(path):  # from the top down
             tag = element.tag
+            if tag == "main":  # the page's main content, even where a misparse nests it in a <header>
+                excluded = False
             if excluded or tag in _EXCLUDED_ANCESTORS or tag in _SKIPPED_TAGS:
                 excluded = True
                 self._nearest[element] = None
@@ -313,7 +345,7 @@ class _BlockFinder:
 
 
 def _is_block(node: HtmlElement) -> bool:
-    return isinstance(node.tag, str) and node.tag not in _INLINE_TAGS and node.tag not in _SKIPPED_TAGS
+    return isinstance(node.tag, str) and node.tag not in _PHRASING_TAGS and node.tag not in _SKIPPED_TAGS
 
 
 def _teaser_count(tree: HtmlElement) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml.html import fromstring
 
-from pipelines.extraction.judge import judge_article
+from pipelines.extraction.judge import judge_article, main_block_words
 from tests.fixtures.newsroom.sites import ALL_SITES, slug
 
 
@@ -61,3 +61,27 @@ def test_a_page_declaring_a_product_and_no_article_is_not_an_article():
         "declares a product and no article"
         not in judge_article(fromstring(as_article), "https://www.workshop.test/a").reasons
     )
+
+
+PARAGRAPH = (
+    "The council voted on Tuesday to delay the bridge once more, after residents asked for a study "
+    "of the river's banks and the ferry's future, and the mayor promised an answer by spring."
+)  # 33 words
+
+
+def test_paragraphs_holding_links_add_up_to_one_body():
+    linked = PARAGRAPH.replace("the river's", "the <a href='/river'>river's</a>", 1)
+    body = "".join(f"<p>{linked if n % 2 else PARAGRAPH}</p>" for n in range(6))
+    tree = fromstring(f"<html><body><div class='story'>{body}</div></body></html>")
+    assert main_block_words(tree) == 3 * 33 + 3 * 32  # a link's own words do not count
+
+
+def test_the_main_content_counts_where_a_misparse_nests_it_in_the_site_header():
+    # Real pages whose markup a parser repairs can end up with <main> inside a <header> or a
+    # <button>; the header's own menu still does not count.
+    body = "".join(f"<p>{PARAGRAPH}</p>" for _ in range(5))
+    tree = fromstring(
+        "<html><body><header><button><p>Menu: news, sport, weather and the rest of the site's sections"
+        f"</p><main><article><div>{body}</div></article></main></button></header></body></html>"
+    )
+    assert main_block_words(tree) == 5 * 33
