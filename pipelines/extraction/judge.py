@@ -77,7 +77,6 @@ _EXCLUDED_ANCESTORS = {
     "header",
     "footer",
     "aside",
-    "li",
     "button",
     "figcaption",
     "h1",
@@ -273,7 +272,8 @@ def evidence_score(tree: HtmlElement, url: str, ld_objects: list[dict[str, Any]]
 
 
 def main_block_words(tree: HtmlElement) -> int:
-    """Words in the largest block of running text outside navigation, links and lists.
+    """Words in the largest block of running text outside navigation and links (list items count:
+    listicles and some templates set their paragraphs in <li>).
 
     Text is credited to its nearest block container, or to that container's parent when the
     container holds only inline content, so sibling paragraphs add up.
