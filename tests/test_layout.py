@@ -102,3 +102,24 @@ def test_there_is_no_import_cycle():
 
     for module in graph:
         visit(module, [])
+
+
+def test_the_crawling_process_does_not_import_the_extraction_libraries():
+    # trafilatura and htmldate run in the extraction workers; imported by the crawling process too,
+    # they cost every crawl a tenth of a second of start-up and memory it never uses.
+    program = (
+        "import sys\n"
+        "from scrapy.utils.misc import load_object\n"
+        "from settings import base\n"
+        "names = ('ITEM_PIPELINES', 'DOWNLOADER_MIDDLEWARES', 'SPIDER_MIDDLEWARES', 'EXTENSIONS')\n"
+        "paths = [p for n in names for p in getattr(base, n, {})] + list(base.DOWNLOAD_HANDLERS.values())\n"
+        "paths += [base.STATS_CLASS, base.LOG_FORMATTER]\n"
+        "for path in paths:\n"
+        "    if path.split('.')[0] in ('crawler', 'pipelines'):\n"
+        "        load_object(path)\n"
+        "import crawler.spiders.news\n"
+        "print(sorted(m for m in ('trafilatura', 'htmldate', 'justext') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]"]

@@ -11,7 +11,6 @@ import copy
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
 import trafilatura
@@ -22,7 +21,7 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
 from pipelines import clock
-from pipelines.origin.credits import DEFAULT_RULES_FILE, load_credit_rules, read_credits
+from pipelines.origin.credits import load_credit_rules, read_credits
 from pipelines.text import (
     join_paragraphs,
     normalize_text,
@@ -48,29 +47,10 @@ from .metadata import (
     choose_title,
     written_byline,
 )
+from .task import ExtractOptions, PageResult
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ExtractOptions:
-    favor_precision: bool = False
-    min_words: int = 10
-    prune_xpath: tuple[str, ...] = ()
-    article_min_words: int = 150  # NEWS_ARTICLE_MIN_WORDS, for pages without article markup
-    credits_file: str = DEFAULT_RULES_FILE  # CREDITS_RULES_FILE: agencies and credit lines
-
-
-@dataclass(frozen=True)
-class PageResult:
-    """What one fetched HTML page turned out to be."""
-
-    outcome: str  # "article", "not_article" (a front, section, tag page...), "no_text", "unparseable"
-    fields: dict[str, Any] | None = None
-    reasons: tuple[str, ...] = ()
-    notes: tuple[
-        str, ...
-    ] = ()  # what had to be repaired: "charset_mismatch", "bytes_replaced", "markup_repaired"
+DEFAULT_OPTIONS = ExtractOptions()
 
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -136,7 +116,7 @@ def extract_article(
     html: str,
     url: str,
     declared_language: str | None = None,
-    options: ExtractOptions = ExtractOptions(),
+    options: ExtractOptions = DEFAULT_OPTIONS,
     fetched_on: str | None = None,
 ) -> dict[str, Any] | None:
     """Return the article fields of one page, or None when no article text is found.

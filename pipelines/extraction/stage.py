@@ -34,16 +34,10 @@ from pipelines.items import ArticleItem, Carried, PageItem
 from pipelines.origin.credits import DEFAULT_RULES_FILE, load_credit_rules
 from pipelines.siterules import Rules, RulesError, load_rules
 
-from .page import ExtractOptions, PageResult, process_page
+from .task import ExtractOptions, PageResult
+from .worker import process_page, warm_up
 
 logger = logging.getLogger(__name__)
-
-
-def _warm_up() -> None:
-    # Import trafilatura and load the language model before the first page arrives.
-    from .metadata import detect_language
-
-    detect_language("warming up the language identifier with a sentence")
 
 
 class ExtractionPipeline:
@@ -83,7 +77,7 @@ class ExtractionPipeline:
     async def open_spider(self) -> None:
         self._pool = self._start_pool()
         loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(self._pool, _warm_up) for _ in range(self.workers)))
+        await asyncio.gather(*(loop.run_in_executor(self._pool, warm_up) for _ in range(self.workers)))
         logger.info("extraction pool started with %d worker processes", self.workers)
 
     def _start_pool(self) -> ProcessPoolExecutor:
