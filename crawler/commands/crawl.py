@@ -14,6 +14,8 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
+from pipelines.garbage import collect_less
+
 # Reasons a run ends on purpose; anything else (a spider or engine error) is a failure.
 NORMAL_FINISH_REASONS = ("finished", "closespider_")
 
@@ -45,6 +47,7 @@ class Command(ScrapyCrawlCommand):
             raise UsageError("give exactly one spider name, e.g. scrapy crawl news")
         if self.crawler_process is None:  # Scrapy sets it before run()
             raise UsageError("this command runs inside the project")
+        collect_less()
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()

@@ -30,6 +30,7 @@ from scrapy.statscollectors import StatsCollector
 
 from pipelines import require_asyncio
 from pipelines.drops import ExtractionFailed, NoArticleText, NotAnArticle
+from pipelines.garbage import collect_less
 from pipelines.items import ArticleItem, Carried, PageItem
 from pipelines.origin.credits import DEFAULT_RULES_FILE, load_credit_rules
 from pipelines.siterules import Rules, RulesError, load_rules
@@ -82,7 +83,9 @@ class ExtractionPipeline:
 
     def _start_pool(self) -> ProcessPoolExecutor:
         # "spawn": a forked copy of the crawler process would inherit the reactor and its threads.
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=collect_less
+        )
 
     async def close_spider(self) -> None:
         if self._pool is not None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from scrapy.utils.misc import build_from_crawler
 
 from pipelines.drops import NoArticleText, NotAnArticle
 from pipelines.extraction import ExtractionPipeline
+from pipelines.garbage import YOUNG_GENERATION_THRESHOLD
 from pipelines.items import ArticleItem, PageItem
 from tests.fixtures.components import project_crawler
 
@@ -45,3 +47,14 @@ def test_extraction_runs_in_worker_processes(newsroom):
     assert isinstance(listing, NotAnArticle)
     assert isinstance(nothing, NoArticleText)
     assert crawler.stats.get_value("extract/not_article") == 1
+
+
+def test_workers_collect_garbage_less_often_than_python_by_default():
+    stage = build_from_crawler(ExtractionPipeline, project_crawler(EXTRACT_WORKERS=1))
+    pool = stage._start_pool()
+    try:
+        young, middle, old = pool.submit(gc.get_threshold).result()
+    finally:
+        pool.shutdown()
+    assert young == YOUNG_GENERATION_THRESHOLD
+    assert (middle, old) == gc.get_threshold()[1:]
