@@ -48,6 +48,8 @@ class Carried:
     # Word hashes per paragraph of `text` (from the extraction worker), for the signature, and
     # each paragraph's segment key (pipelines.text.segment_keys), for boilerplate statistics.
     word_hashes: list[np.ndarray] | None = None
+    # The text's signature as the extraction worker made it; None once the text has changed.
+    signed: Any = None
     segment_keys: list[str] | None = None
     # The segment keys of the page's short lines extraction left out, for learning its template.
     template_lines: list[str] | None = None

@@ -116,6 +116,12 @@ class Signer:
         return Signature(permuted.min(axis=0), int(unique.size), unique)
 
 
+def concatenated(paragraph_hashes: list[np.ndarray]) -> np.ndarray:
+    """A text's word hashes from its paragraphs' (`word_hashes` of each): shingles run on across
+    paragraphs, as they do over the text."""
+    return np.concatenate(paragraph_hashes) if paragraph_hashes else np.empty(0, np.uint64)
+
+
 def affine32_permutations(num_perm: int, seed: int) -> np.ndarray:
     """The permutations (a, b) of datasketch's `MinHash(num_perm, seed, scheme="affine32")`, drawn
     alike: importing datasketch loads scipy, about 0.7 s of every crawl's start-up."""

@@ -158,6 +158,7 @@ class BoilerplatePipeline:
         if not all(keep):
             text = join_paragraphs([part for part, kept in zip(parts, keep) if kept])
             item.update(text=text, word_count=word_units(text))
+            carry.signed = None
             if hashes is not None and len(hashes) == len(parts):
                 carry.word_hashes = [h for h, kept in zip(hashes, keep) if kept]
             else:

@@ -8,6 +8,7 @@ Settings: EXTRACT_FAVOR_PRECISION, EXTRACT_MIN_WORDS, NEWS_ARTICLE_MIN_WORDS.
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
 import unicodedata
@@ -22,6 +23,7 @@ from trafilatura.utils import load_html
 
 from pipelines import clock
 from pipelines.origin.credits import load_credit_rules, read_credits
+from pipelines.signatures import Signer, concatenated
 from pipelines.text import (
     join_paragraphs,
     normalize_text,
@@ -85,7 +87,8 @@ def process_page(
 
     Runs in an extraction worker: decoding, parsing and judging cost as much CPU again as the
     extraction of a small page, so none of it stays in the crawling process. The fields include
-    `word_hashes`, one array per paragraph of `text`, for the near-duplicate signature,
+    `word_hashes`, one array per paragraph of `text`, for the near-duplicate signature, the
+    `signature` itself when the options ask for it,
     `segment_keys`, one per paragraph, and `template_lines`, the segment keys of the page's short
     lines extraction left out (for the boilerplate stage, see pipelines.extraction.lines), and
     `page_keys`, the keys the page is known under in the store (see pipelines.urls.page_keys).
@@ -104,6 +107,8 @@ def process_page(
         return PageResult("no_text", reasons=verdict.reasons, notes=notes)
     parts = paragraphs(fields["text"])
     fields["word_hashes"] = [word_hashes(part) for part in parts]
+    if options.signer is not None:
+        fields["signature"] = _signer(*options.signer).sign_words(concatenated(fields["word_hashes"]))
     fields["segment_keys"] = segment_keys(fields["word_hashes"])
     fields["template_lines"] = segment_keys(template_line_hashes(tree, parts))
     fields["page_keys"] = page_keys(url, request_url)
@@ -227,3 +232,8 @@ def _extract_fields(
         "credited": credits.original,
         "credit_in_quotes": credits.quoted,
     }
+
+
+@functools.lru_cache(maxsize=2)
+def _signer(num_perm: int, shingle_size: int) -> Signer:
+    return Signer(num_perm, shingle_size)

@@ -67,6 +67,7 @@ class ExtractionPipeline:
             min_words=settings.getint("EXTRACT_MIN_WORDS"),
             article_min_words=settings.getint("NEWS_ARTICLE_MIN_WORDS"),
             credits_file=settings.get("CREDITS_RULES_FILE") or DEFAULT_RULES_FILE,
+            signer=(settings.getint("NEARDUP_NUM_PERM"), settings.getint("NEARDUP_SHINGLE_SIZE")),
         )
         try:
             rules = load_rules(settings.get("BOILERPLATE_RULES_FILE"))
@@ -126,6 +127,7 @@ class ExtractionPipeline:
             warc_record=page.get("warc_record"),
             page_lookup=page.get("page_lookup"),
             word_hashes=fields.pop("word_hashes"),
+            signed=fields.pop("signature", None),
             segment_keys=fields.pop("segment_keys"),
             template_lines=fields.pop("template_lines"),
             site_name=fields.pop("site_name"),

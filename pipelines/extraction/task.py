@@ -17,6 +17,9 @@ class ExtractOptions:
     prune_xpath: tuple[str, ...] = ()
     article_min_words: int = 150  # NEWS_ARTICLE_MIN_WORDS, for pages without article markup
     credits_file: str = DEFAULT_RULES_FILE  # CREDITS_RULES_FILE: agencies and credit lines
+    # (NEARDUP_NUM_PERM, NEARDUP_SHINGLE_SIZE): the worker signs the text for the near-duplicate
+    # stage too; None, it does not
+    signer: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

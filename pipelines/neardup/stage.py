@@ -34,7 +34,7 @@ from pipelines import clock, faults, require_asyncio
 from pipelines.drops import LaterCopy
 from pipelines.items import ArticleItem, new_cluster_id
 from pipelines.signals import article_recleaned
-from pipelines.signatures import BandLayout, Signature, Signer, estimates
+from pipelines.signatures import BandLayout, Signature, Signer, concatenated, estimates
 from pipelines.state import CrawlState
 from pipelines.state.interfaces import ArticleStore, StoreError
 
@@ -195,8 +195,10 @@ class NearDuplicatePipeline:
             return item
         carry = item.carry
         hashes, carry.word_hashes = carry.word_hashes, None
-        if hashes is not None:  # hashed in the extraction worker, paragraph by paragraph
-            signature = self.signer.sign_words(np.concatenate(hashes) if hashes else np.empty(0, np.uint64))
+        if carry.signed is not None:
+            signature = carry.signed  # signed in the extraction worker, and the text is unchanged
+        elif hashes is not None:  # hashed in the extraction worker, paragraph by paragraph
+            signature = self.signer.sign_words(concatenated(hashes))
         else:
             signature = self.signer.sign(item["text"])
         async with self._decisions:  # FIFO: decisions in arrival order

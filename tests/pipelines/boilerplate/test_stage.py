@@ -11,6 +11,7 @@ from pipelines.boilerplate import BoilerplatePipeline
 from pipelines.drops import OnlyBoilerplate
 from pipelines.items import ArticleItem
 from pipelines.signals import article_recleaned
+from pipelines.signatures import Signer
 from pipelines.text import word_hashes
 from tests.fixtures.components import project_crawler
 
@@ -93,11 +94,13 @@ def test_a_new_sites_first_pages_wait_and_come_out_clean(tmp_path):
 def test_the_words_a_signature_is_made_of_lose_the_boilerplate_too(tmp_path):
     pipeline = stage(tmp_path)
     items = [article(n, body(n) + FOOTER) for n in range(8)]
-    for item in items:  # as the extraction worker hashes them, paragraph by paragraph
+    for item in items:  # as the extraction worker hashes and signs them
         item.carry.word_hashes = [word_hashes(part) for part in item["text"].split("\n\n")]
+        item.carry.signed = Signer().sign(item["text"])
     for result in asyncio.run(run(pipeline, items)):
         kept = result["text"].split("\n\n")
         assert [h.tolist() for h in result.carry.word_hashes] == [word_hashes(p).tolist() for p in kept]
+        assert result.carry.signed is None  # made of the text before its boilerplate went
 
 
 def test_learned_statistics_persist_between_runs(tmp_path):

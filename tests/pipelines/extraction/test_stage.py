@@ -11,6 +11,7 @@ from pipelines.drops import NoArticleText, NotAnArticle
 from pipelines.extraction import ExtractionPipeline
 from pipelines.garbage import YOUNG_GENERATION_THRESHOLD
 from pipelines.items import ArticleItem, PageItem
+from pipelines.signatures import Signer
 from tests.fixtures.components import project_crawler
 
 
@@ -44,6 +45,9 @@ def test_extraction_runs_in_worker_processes(newsroom):
     assert isinstance(item, ArticleItem)
     assert item["title"] == target.headline
     assert len(item.carry.word_hashes) == len(item["text"].split("\n\n"))
+    # signed in the worker as the near-duplicate stage would sign the text
+    expected = Signer.from_settings(crawler.settings).sign(item["text"])
+    assert item.carry.signed.hashvalues.tolist() == expected.hashvalues.tolist()
     assert isinstance(listing, NotAnArticle)
     assert isinstance(nothing, NoArticleText)
     assert crawler.stats.get_value("extract/not_article") == 1

@@ -16,6 +16,7 @@ from pipelines.drops import LaterCopy, Unchanged
 from pipelines.extraction import ExtractionPipeline
 from pipelines.items import ArticleItem, new_cluster_id
 from pipelines.neardup import NearDuplicatePipeline
+from pipelines.signatures import Signer
 from pipelines.state import StoreError
 from tests.fixtures.components import Stages, article, project_crawler
 from tests.fixtures.crawls import stored_articles
@@ -45,6 +46,16 @@ def test_copies_are_tagged_and_distinct_stories_are_not(tmp_path):
     assert other["duplicate_of"] is None
     assert "signature" not in first
     assert len(stored_articles(tmp_path)) == 4
+
+
+def test_the_signature_made_in_the_extraction_worker_is_the_one_matched(tmp_path):
+    stories = load_stories()
+    first = article("http://a.test/1", stories[0].paragraphs)
+    other = article("http://b.test/1", stories[1].paragraphs)
+    # A worker's signature stands for the text it was made of: here, as if it were the first story.
+    other.carry.signed = Signer().sign(first["text"])
+    _, result = asyncio.run(Stages(tmp_path).run([first, other]))
+    assert result["duplicate_of"] == "http://a.test/1"
 
 
 def test_same_page_again_is_not_stored_twice(tmp_path):
