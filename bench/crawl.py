@@ -118,8 +118,8 @@ def extraction_rate(pages: list[BenchmarkPage], workers: int) -> float:
 def neardup_cost(stored: int, texts: list[str], rng: np.random.Generator) -> dict[str, float]:
     """Median milliseconds per item of each near-duplicate step, with *stored* signatures indexed.
 
-    As in the pipeline, words are hashed in the extraction worker ("hash words"); the crawling
-    process builds the signature from those hashes, looks the candidates up and inserts.
+    As in the pipeline, the extraction worker hashes the words ("hash words") and builds the
+    signature from those hashes ("sign"); the crawling process looks the candidates up and inserts.
     """
     signer = Signer(base.NEARDUP_NUM_PERM, base.NEARDUP_SHINGLE_SIZE)
     index = MemoryIndex(capacity=max(1000, stored))
@@ -290,12 +290,13 @@ def main() -> None:
     print("near-duplicate cost per item, median over the benchmark texts (x3):")
     for stored in (10_000, 100_000):
         cost = neardup_cost(stored, texts, rng)
-        in_crawler = cost["sign"] + cost["lookup"] + cost["insert"]
-        verdict = "met" if in_crawler + cost["hash words"] <= 1.0 else "NOT met"
+        in_worker = cost["hash words"] + cost["sign"]
+        in_crawler = cost["lookup"] + cost["insert"]
+        verdict = "met" if in_crawler + in_worker <= 1.0 else "NOT met"
         print(
-            f"  {stored:>7,} stored: signature + lookup + insert {in_crawler:.3f} ms in the crawler "
-            f"(sign {cost['sign']:.3f} + lookup {cost['lookup']:.3f} + insert {cost['insert']:.3f}) "
-            f"+ {cost['hash words']:.3f} ms hashing words in the worker; target <= 1 ms in all: {verdict}"
+            f"  {stored:>7,} stored: lookup + insert {in_crawler:.3f} ms in the crawler "
+            f"(lookup {cost['lookup']:.3f} + insert {cost['insert']:.3f}) + {in_worker:.3f} ms in the worker "
+            f"(hashing words {cost['hash words']:.3f} + signature {cost['sign']:.3f}); target <= 1 ms in all: {verdict}"
         )
     result = {
         "ratio_to_pool": share,

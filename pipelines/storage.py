@@ -96,7 +96,7 @@ class StoragePipeline:
             raise AlreadyStored(f"reached twice in this run: {item['url']}")
         signature = carry.signature
         if signature is None:  # the near-duplicate stage is off: every article is its own story
-            signature = self.signer.sign(item["text"])
+            signature = carry.signed or self.signer.sign(item["text"])
             item.update(cluster_id=new_cluster_id(item["url"]), duplicate_of=None, similarity=None)
         # Until an election says otherwise, a page is the origin of its story.
         item.update(origin_url=item["url"], origin_reason="alone", origin_confidence=CONFIDENCE["alone"])

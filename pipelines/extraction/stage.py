@@ -3,9 +3,10 @@
 trafilatura takes tens of milliseconds of CPU per page. Run on the reactor thread it would stall
 every download behind it, so pages go to a process pool with one worker per core and the stage
 awaits the result. The workers also decode the page, judge whether it is an article at all
-(pipelines.extraction.judge: fronts, section and tag pages are dropped here) and hash its words
-for the near-duplicate signature, so the crawling process does as little per page as it can. Scrapy stops scheduling downloads while too many responses wait in the item
-pipelines (SCRAPER_SLOT_MAX_ACTIVE_SIZE), which bounds the queue in front of the pool.
+(pipelines.extraction.judge: fronts, section and tag pages are dropped here) and hash and sign its
+words for the near-duplicate stage, so the crawling process does as little per page as it can.
+Scrapy stops scheduling downloads while too many responses wait in the item pipelines
+(SCRAPER_SLOT_MAX_ACTIVE_SIZE), which bounds the queue in front of the pool.
 
 Settings: EXTRACT_ENABLED, EXTRACT_WORKERS, EXTRACT_FAVOR_PRECISION, EXTRACT_MIN_WORDS, and the
 prune_xpath rules of BOILERPLATE_RULES_FILE.
