@@ -297,6 +297,29 @@ def choose_published(
     return day or local()
 
 
+def names_apart(tree: HtmlElement, authors: list[str]) -> list[str]:
+    """*authors*, each without the role or initials its byline sets beside it.
+
+    A byline element often sets the name apart from the person's role or an avatar's initials
+    (<span>Rachel MacDonald</span> <span>Writer</span>, <i>CM</i> Craig McCarthy), and its text
+    reads as one longer name. Where an author is the whole text of such an element, the first of
+    the element's pieces that is a name on its own is the author."""
+    pieces_of: dict[str, list[str]] = {}
+    for element in tree.xpath(_BYLINE_XPATH):
+        pieces = [" ".join(piece.split()) for piece in element.itertext()]
+        pieces = [piece for piece in pieces if piece]
+        if len(pieces) > 1:
+            pieces_of.setdefault(" ".join(" ".join(pieces).split()), pieces)
+            pieces_of.setdefault(" ".join("".join(pieces).split()), pieces)
+    apart: list[str] = []
+    for name in authors:
+        pieces = pieces_of.get(name, [])
+        name = next((piece for piece in pieces if _NAME_ONLY.fullmatch(piece)), name)
+        if name not in apart:
+            apart.append(name)
+    return apart
+
+
 def byline_names(tree: HtmlElement) -> list[str]:
     """The first short text the template marks as the author's (class or id "author" or "byline",
     itemprop or rel "author"), outside comments, footers and related-story boxes."""

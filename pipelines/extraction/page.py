@@ -47,6 +47,7 @@ from .metadata import (
     choose_language,
     choose_published,
     choose_title,
+    names_apart,
     written_byline,
 )
 from .task import ExtractOptions, PageResult
@@ -207,6 +208,7 @@ def _extract_fields(
         [page.authors or [], (found.author or "").split(";"), bylines, written_byline(tree)],
         list(page.organizations),
     )
+    authors = names_apart(tree, authors)
     parts = paragraphs(canonical_text(body))
     # trafilatura keeps an <h1> that sits inside the article container: the headline is not body text.
     headlines = {normalize_text(t) for t in (title, page.headline, *page.headlines) if t}
