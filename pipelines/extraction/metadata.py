@@ -215,7 +215,7 @@ def choose_title(page: PageMetadata, declared: str | None, site_names: list[str]
 
 def _headline_text(h1: HtmlElement, url: str) -> str:
     """The text of an <h1> as the headline it shows: without ruby readings (furigana) and without
-    links to the site's home page (a logo)."""
+    links to the site's home page (a logo), its lines broken by <br> parted by a space."""
     skipped = set(h1.iter("rt", "rp"))
     for link in h1.iter("a"):
         href = link.get("href")
@@ -224,10 +224,12 @@ def _headline_text(h1: HtmlElement, url: str) -> str:
     texts = []
     for text in h1.xpath(".//text()"):
         owner = text.getparent()
+        # a line break parts words ("WEEKEND<br>CODING"); other markup may split one word
+        broken = text.is_tail and owner.tag == "br"
         if text.is_tail:
             owner = owner.getparent()
         if not any(element in skipped for element in _up_to(owner, h1)):
-            texts.append(text)
+            texts.append(f" {text}" if broken else text)
     return _unescaped(" ".join("".join(texts).split()))
 
 

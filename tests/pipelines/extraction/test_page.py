@@ -156,6 +156,12 @@ def test_ruby_readings_stay_out_of_the_headline():
     assert titled("", h1) == "子どもへの体罰を禁止"
 
 
+def test_lines_of_a_headline_broken_by_br_are_parted_by_a_space():
+    h1 = "<h1> WEEKEND<br>CODING<br> <span>AGENT</span></h1>"
+    assert titled("", h1) == "WEEKEND CODING AGENT"
+    assert titled("", "<h1>Coun<b>cil</b> votes</h1>") == "Council votes"  # markup inside a word
+
+
 def test_entities_escaped_twice_are_read():
     head = '<meta property="og:title" content="Council says &amp;quot;no&amp;quot; to the harbour plan">'
     assert titled(head, "") == 'Council says "no" to the harbour plan'
