@@ -214,9 +214,10 @@ def choose_title(page: PageMetadata, declared: str | None, site_names: list[str]
 
 
 def _headline_text(h1: HtmlElement, url: str) -> str:
-    """The text of an <h1> as the headline it shows: without ruby readings (furigana) and without
-    links to the site's home page (a logo), its lines broken by <br> parted by a space."""
-    skipped = set(h1.iter("rt", "rp"))
+    """The text of an <h1> as the headline it shows: without ruby readings (furigana), the date a
+    <time> element sets beside it, or links to the site's home page (a logo), its lines broken by
+    <br> parted by a space."""
+    skipped = set(h1.iter("rt", "rp", "time"))
     for link in h1.iter("a"):
         href = link.get("href")
         if href and _is_home_page(urljoin(url, href), url):

@@ -162,6 +162,11 @@ def test_lines_of_a_headline_broken_by_br_are_parted_by_a_space():
     assert titled("", "<h1>Coun<b>cil</b> votes</h1>") == "Council votes"  # markup inside a word
 
 
+def test_a_date_set_in_the_headline_is_no_part_of_it():
+    h1 = "<h1><a href='/p'><time datetime='2025-12-18'>Dec 18 2025</time> Preparing a transition</a></h1>"
+    assert titled("", h1) == "Preparing a transition"
+
+
 def test_entities_escaped_twice_are_read():
     head = '<meta property="og:title" content="Council says &amp;quot;no&amp;quot; to the harbour plan">'
     assert titled(head, "") == 'Council says "no" to the harbour plan'
