@@ -36,7 +36,7 @@ _NOT_A_PERSON = {
     "redaktion", "rédaction", "redacción", "redazione", "redactie", "redação", "anonymous",
 }  # fmt: skip
 _BYLINE_PREFIX = re.compile(
-    r"^(?:.*?\b(?:by|von|par|por|di|door|av|af)\s+|(?:author|autor|auteur)\s*:?\s+)", re.I
+    r"^(?:.*?\b(?:by|von|par|por|di|door|av|af)(?:\s+|$)|(?:author|autor|auteur)\s*:?(?:\s+|$))", re.I
 )
 # What bylines carry after the name: "Jane Doe • Updated March 3", "Jane Doe December 2".
 _MONTH = (

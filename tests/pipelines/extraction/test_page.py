@@ -89,6 +89,8 @@ def test_authors_are_cleaned():
         "jane doe",
         "John Smith",
     ]
+    # the byline's own words, without a name after them, are no author
+    assert clean_authors(["Written By", "Author", "Abby Lee"]) == ["Abby Lee"]
 
 
 def test_a_name_set_apart_from_its_role_in_a_byline_is_the_author():
