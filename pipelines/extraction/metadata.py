@@ -300,7 +300,14 @@ def choose_published(
     return day or local()
 
 
-def names_apart(tree: HtmlElement, authors: list[str]) -> list[str]:
+def byline_elements(tree: HtmlElement) -> list[HtmlElement]:
+    """The elements the template marks as the author's (class or id "author" or "byline",
+    itemprop or rel "author"), outside comments, footers and related-story boxes. One pass over
+    the tree, a millisecond on a large page: the readers below share it."""
+    return tree.xpath(_BYLINE_XPATH)
+
+
+def names_apart(bylines: list[HtmlElement], authors: list[str]) -> list[str]:
     """*authors*, each without the role or initials its byline sets beside it.
 
     A byline element often sets the name apart from the person's role or an avatar's initials
@@ -308,7 +315,7 @@ def names_apart(tree: HtmlElement, authors: list[str]) -> list[str]:
     reads as one longer name. Where an author is the whole text of such an element, the first of
     the element's pieces that is a name on its own is the author."""
     pieces_of: dict[str, list[str]] = {}
-    for element in tree.xpath(_BYLINE_XPATH):
+    for element in bylines if authors else []:
         pieces = [" ".join(piece.split()) for piece in element.itertext()]
         pieces = [piece for piece in pieces if piece]
         if len(pieces) > 1:
@@ -323,10 +330,9 @@ def names_apart(tree: HtmlElement, authors: list[str]) -> list[str]:
     return apart
 
 
-def byline_names(tree: HtmlElement) -> list[str]:
-    """The first short text the template marks as the author's (class or id "author" or "byline",
-    itemprop or rel "author"), outside comments, footers and related-story boxes."""
-    for element in tree.xpath(_BYLINE_XPATH):
+def byline_names(bylines: list[HtmlElement]) -> list[str]:
+    """The first short text of the page's byline elements (see byline_elements)."""
+    for element in bylines:
         names = element.xpath(".//*[@itemprop='name']")
         text = " ".join((names[0] if names else element).text_content().split())
         if len(text) > 2 and len(text.split()) <= _BYLINE_MAX_WORDS:

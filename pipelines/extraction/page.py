@@ -42,6 +42,7 @@ from .lines import template_line_hashes
 from .localdates import local_date
 from .metadata import (
     PageMetadata,
+    byline_elements,
     byline_names,
     choose_authors,
     choose_language,
@@ -203,12 +204,13 @@ def _extract_fields(
     # The page's JSON-LD persons first, then trafilatura's (meta, JSON-LD, its byline search), then
     # our byline search. A name the page declares an organization's is no author; a site's name
     # is, when the site is a person's.
-    bylines = byline_names(tree)
+    marked = byline_elements(tree)
+    bylines = byline_names(marked)
     authors = choose_authors(
         [page.authors or [], (found.author or "").split(";"), bylines, written_byline(tree)],
         list(page.organizations),
     )
-    authors = names_apart(tree, authors)
+    authors = names_apart(marked, authors)
     parts = paragraphs(canonical_text(body))
     # trafilatura keeps an <h1> that sits inside the article container: the headline is not body text.
     headlines = {normalize_text(t) for t in (title, page.headline, *page.headlines) if t}

@@ -96,16 +96,17 @@ def test_authors_are_cleaned():
 def test_a_name_set_apart_from_its_role_in_a_byline_is_the_author():
     from lxml.html import document_fromstring
 
-    from pipelines.extraction.metadata import names_apart
+    from pipelines.extraction.metadata import byline_elements, names_apart
 
     tree = document_fromstring(
         "<html><body><div class='author-box'><span>Rachel MacDonald</span> <span>Senior Writer</span></div>"
         "<p class='byline'>Jane Doe</p><div class='author'><b>Lee</b> and <b>Kim</b></div></body></html>"
     )
-    assert names_apart(tree, ["Rachel MacDonald Senior Writer"]) == ["Rachel MacDonald"]
+    bylines = byline_elements(tree)
+    assert names_apart(bylines, ["Rachel MacDonald Senior Writer"]) == ["Rachel MacDonald"]
     # a name alone, or a byline without a piece that is a name on its own, stays as it is
-    assert names_apart(tree, ["Jane Doe"]) == ["Jane Doe"]
-    assert names_apart(tree, ["Lee and Kim"]) == ["Lee and Kim"]
+    assert names_apart(bylines, ["Jane Doe"]) == ["Jane Doe"]
+    assert names_apart(bylines, ["Lee and Kim"]) == ["Lee and Kim"]
 
 
 def test_language_prefers_a_confident_detection_then_the_declaration():
