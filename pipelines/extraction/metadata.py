@@ -312,15 +312,17 @@ def names_apart(bylines: list[HtmlElement], authors: list[str]) -> list[str]:
 
     A byline element often sets the name apart from the person's role or an avatar's initials
     (<span>Rachel MacDonald</span> <span>Writer</span>, <i>CM</i> Craig McCarthy), and its text
-    reads as one longer name. Where an author is the whole text of such an element, the first of
-    the element's pieces that is a name on its own is the author."""
+    reads as one longer name. Where an author is the text of such an element's first pieces (the
+    rest being, say, "Last updated ..."), the first of those pieces that is a name on its own is
+    the author."""
     pieces_of: dict[str, list[str]] = {}
     for element in bylines if authors else []:
         pieces = [" ".join(piece.split()) for piece in element.itertext()]
         pieces = [piece for piece in pieces if piece]
-        if len(pieces) > 1:
-            pieces_of.setdefault(" ".join(" ".join(pieces).split()), pieces)
-            pieces_of.setdefault(" ".join("".join(pieces).split()), pieces)
+        for count in range(2, len(pieces) + 1):
+            first = pieces[:count]
+            pieces_of.setdefault(" ".join(" ".join(first).split()), first)
+            pieces_of.setdefault(" ".join("".join(first).split()), first)
     apart: list[str] = []
     for name in authors:
         pieces = pieces_of.get(name, [])

@@ -100,10 +100,12 @@ def test_a_name_set_apart_from_its_role_in_a_byline_is_the_author():
 
     tree = document_fromstring(
         "<html><body><div class='author-box'><span>Rachel MacDonald</span> <span>Senior Writer</span></div>"
-        "<p class='byline'>Jane Doe</p><div class='author'><b>Lee</b> and <b>Kim</b></div></body></html>"
+        "<p class='byline'>Jane Doe</p><div class='author'><b>Lee</b> and <b>Kim</b></div>"
+        "<div class='post-author'><i>CM</i> Craig McCarthy <span>Last updated Dec 3</span></div></body></html>"
     )
     bylines = byline_elements(tree)
     assert names_apart(bylines, ["Rachel MacDonald Senior Writer"]) == ["Rachel MacDonald"]
+    assert names_apart(bylines, ["CM Craig McCarthy"]) == ["Craig McCarthy"]  # the avatar's initials
     # a name alone, or a byline without a piece that is a name on its own, stays as it is
     assert names_apart(bylines, ["Jane Doe"]) == ["Jane Doe"]
     assert names_apart(bylines, ["Lee and Kim"]) == ["Lee and Kim"]
