@@ -80,9 +80,12 @@ def _own_parts(table: HtmlElement) -> list[HtmlElement]:
 
 
 def _is_inline_cell(element: HtmlElement) -> bool:
-    if element.tag not in ("td", "th") or not element.text_content().strip():
+    if element.tag not in ("td", "th"):
         return False
-    return not any(descendant.tag in _BLOCKS for descendant in element.iterdescendants())
+    # The markup first: a laid-out cell's first block ends the look, before its whole text is read.
+    if any(descendant.tag in _BLOCKS for descendant in element.iterdescendants()):
+        return False
+    return bool(element.text_content().strip())
 
 
 def _is_running_text(cell: HtmlElement) -> bool:

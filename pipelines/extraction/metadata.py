@@ -316,13 +316,18 @@ def names_apart(bylines: list[HtmlElement], authors: list[str]) -> list[str]:
     rest being, say, "Last updated ..."), the first of those pieces that is a name on its own is
     the author."""
     pieces_of: dict[str, list[str]] = {}
+    # No longer run of pieces can be an author: an element the template calls "author-box" may
+    # hold a whole biography, and its every prefix would be joined.
+    longest = max(map(len, authors), default=0)
     for element in bylines if authors else []:
         pieces = [" ".join(piece.split()) for piece in element.itertext()]
         pieces = [piece for piece in pieces if piece]
         for count in range(2, len(pieces) + 1):
             first = pieces[:count]
-            pieces_of.setdefault(" ".join(" ".join(first).split()), first)
-            pieces_of.setdefault(" ".join("".join(first).split()), first)
+            if sum(map(len, first)) > longest:
+                break
+            pieces_of.setdefault(" ".join(first), first)
+            pieces_of.setdefault("".join(first), first)
     apart: list[str] = []
     for name in authors:
         pieces = pieces_of.get(name, [])
