@@ -35,6 +35,14 @@ _NOT_A_PERSON = {
     "the", "news", "web", "site", "staff", "team", "admin", "administrator", "newsroom", "editor", "editors", "editorial",
     "redaktion", "rédaction", "redacción", "redazione", "redactie", "redação", "anonymous",
 }  # fmt: skip
+# Words that begin or end a person's role, which bylines set after the name ("Jane Doe Senior
+# Reporter", "John Roe, CEO").
+_ROLE_WORDS = {
+    "former", "senior", "sr", "chief", "head", "lead", "staff", "contributing", "tech", "founder", "co-founder",
+    "cofounder", "ceo", "cto", "cfo", "coo", "writer", "reporter", "editor", "contributor", "consultant", "expert",
+    "attorney", "reviewer", "correspondent", "columnist", "journalist", "analyst", "specialist", "researcher",
+    "director", "manager", "president", "officer",
+}  # fmt: skip
 _BYLINE_PREFIX = re.compile(
     r"^(?:.*?\b(?:by|von|par|por|di|door|av|af)(?:\s+|$)|(?:author|autor|auteur)\s*:?(?:\s+|$))", re.I
 )
@@ -65,11 +73,11 @@ _WRITTEN_BYLINE_XPATH = (
 )
 _WRITTEN_BYLINE_WORDS = 16
 _BYLINE_WORDS = r"(?i:(?:(?:posted|written|article written|words|article)\s+)?by)"
-_BYLINE_WORDS_ONLY = re.compile(rf"{_BYLINE_WORDS}:?")
+_BYLINE_WORDS_ONLY = re.compile(rf"{_BYLINE_WORDS}\s*:?")
 _NAME = rf"(?!(?i:{_MONTH})\b)[A-Z][\w'’.-]*(?:\s+(?:(?!(?i:{_MONTH})\b)[A-Z][\w'’.-]*|de|van|von|da|del|bin)){{1,3}}"
 _WRITTEN_NAME = re.compile(
     # at the start, or after a date or a separator ("May 3, 2017 By ...", "5 min read · By ...")
-    rf"(?:^|(?<=[·|•⋅–—\d)-]\s)|(?<=[·|•⋅–—\d)-])){_BYLINE_WORDS}:?\s+(?P<names>{_NAME}(?:\s*(?:,|and|&)\s+{_NAME})*)"
+    rf"(?:^|(?<=[·|•⋅–—\d)-]\s)|(?<=[·|•⋅–—\d)-])){_BYLINE_WORDS}(?::\s*|\s+)(?P<names>{_NAME}(?:\s*(?:,|and|&)\s+{_NAME})*)"
     rf"(?=$|\s*[,|•·⋅–—-]|\s+(?:on|in|at|for|updated|posted|published|\d|(?i:{_MONTH})\b))"
 )
 _NAME_ONLY = re.compile(_NAME)
@@ -106,10 +114,12 @@ class PageMetadata:
         meta.document_title = _unescaped(" ".join((tree.findtext(".//title") or "").split())) or None
         meta.h1 = meta.headlines[0] if meta.headlines else None
         organizations: list[str] = []
+        persons: list[str] = []
         for node in json_ld_objects(tree):
             types = types_of(node)
             if types & _ORGANIZATION_TYPES and (name := _string(node.get("name"))):
-                organizations.append(name)
+                # One node both: the site says it is a person's (a personal blog), not a company's.
+                (persons if "person" in types else organizations).append(name)
             if types & ARTICLE_TYPES:
                 meta.headline = meta.headline or _string(node.get("headline"))
                 meta.published = meta.published or iso_datetime(_string(node.get("datePublished")))
@@ -118,7 +128,8 @@ class PageMetadata:
                 if isinstance(publisher, dict):
                     meta.site_name = meta.site_name or _string(publisher.get("name"))
                     organizations.extend(filter(None, [_string(publisher.get("name"))]))
-        meta.organizations = tuple(organizations)
+        # A personal site publishes under its author's name, which its publisher node then repeats.
+        meta.organizations = tuple(name for name in organizations if name not in persons)
         meta.site_name = meta.site_name or _meta_content(tree, "og:site_name")
         meta.headline = meta.headline or _meta_content(tree, "og:title")
         meta.published = meta.published or iso_datetime(_meta_content(tree, "article:published_time"))
@@ -175,9 +186,21 @@ def clean_authors(names: list[str]) -> list[str]:
     for name in names:
         name = _BYLINE_PREFIX.sub("", " ".join(unescape(name).split()))
         name = _BYLINE_UPDATED.sub("", _BYLINE_DATE.sub("", name)).strip(" ,;|•·-")
+        name = _without_role(name)
         if name and name not in cleaned:
             cleaned.append(name)
     return cleaned
+
+
+def _without_role(name: str) -> str:
+    """*name* without the role a byline sets after it ("Liz Kenny Former McKinsey Consultant"),
+    or nothing if it is a role alone ("CEO", "Lead Reviewer"), as a piece of "Jane Doe, CEO" is."""
+    words = name.split()
+    roles = [word.casefold().strip(".,") in _ROLE_WORDS for word in words]
+    if all(roles):
+        return ""
+    cut = next((i for i in range(2, len(words)) if roles[i]), len(words))
+    return " ".join(words[:cut])
 
 
 def choose_title(page: PageMetadata, declared: str | None, site_names: list[str], url: str) -> str | None:
@@ -354,18 +377,25 @@ def written_byline(tree: HtmlElement) -> list[str]:
     four capitalised words each."""
     for element in tree.xpath(_WRITTEN_BYLINE_XPATH):
         own = " ".join((element.text or "").split())
-        if _BYLINE_WORDS_ONLY.fullmatch(own):  # the name sits in the next element
-            following = element.getnext() if len(element) == 0 else element[0]
-            if following is None or not isinstance(following.tag, str):
+        if _BYLINE_WORDS_ONLY.fullmatch(own):  # the names sit in the next element
+            following = _next_element(element)
+            if following is None:
                 continue
-            name = " ".join(" ".join(following.itertext()).split())
-            if _NAME_ONLY.fullmatch(name):
-                return [name]
+            names = _NAME_LIST.split(" ".join(" ".join(following.itertext()).split()))
+            if all(_NAME_ONLY.fullmatch(name) for name in names):
+                return names
             continue
         text = " ".join(" ".join(element.itertext()).split())
         if len(text.split()) <= _WRITTEN_BYLINE_WORDS and (match := _WRITTEN_NAME.search(text)):
             return _NAME_LIST.split(match["names"])
     return []
+
+
+def _next_element(element: HtmlElement) -> HtmlElement | None:
+    """The element with text after *element*'s own: among its children, else its next siblings.
+    Comments (a framework's "<!-- -->") and elements without text (an avatar) are passed over."""
+    candidates = element.iterchildren() if len(element) else element.itersiblings()
+    return next((e for e in candidates if isinstance(e.tag, str) and e.text_content().strip()), None)
 
 
 def _could_be_person(name: str, not_authors: list[str]) -> bool:
@@ -476,7 +506,8 @@ def _json_ld_names(value: Any, organizations: list[str]) -> list[str] | None:
     values = value if isinstance(value, list) else [value]
     names = []
     for entry in values:
-        if isinstance(entry, dict) and types_of(entry) & _ORGANIZATION_TYPES:
+        types = types_of(entry) if isinstance(entry, dict) else set()
+        if types & _ORGANIZATION_TYPES and "person" not in types:
             organizations.extend(filter(None, [_string(entry.get("name"))]))
             continue
         name = entry.get("name") if isinstance(entry, dict) else entry

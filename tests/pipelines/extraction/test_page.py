@@ -91,6 +91,44 @@ def test_authors_are_cleaned():
     ]
     # the byline's own words, without a name after them, are no author
     assert clean_authors(["Written By", "Author", "Abby Lee"]) == ["Abby Lee"]
+    # nor is the role set after a name, or as a piece of its own
+    assert clean_authors(["Liz Kenny Former McKinsey Consultant", "Harry Rabinowitz Tech Reporter"]) == [
+        "Liz Kenny",
+        "Harry Rabinowitz",
+    ]
+    assert clean_authors(["Mayank Gupta", "CEO", "Lead Reviewer"]) == ["Mayank Gupta"]
+    assert clean_authors(["Robert Head", "Justin C. Meserole"]) == ["Robert Head", "Justin C. Meserole"]
+
+
+def declared_authors(*nodes: dict) -> list[str]:
+    import json
+
+    graph = json.dumps({"@context": "https://schema.org", "@graph": list(nodes)})
+    html = (
+        f"<html><head><script type='application/ld+json'>{graph}</script></head>"
+        f"<body><article><h1>Council weighs the harbour plan</h1>{STORY}</article></body></html>"
+    )
+    fields = extract_article(html, "https://www.example.com/news/harbour-plan")
+    assert fields is not None
+    return fields["authors"]
+
+
+def test_a_name_the_page_declares_an_organization_s_is_no_author_unless_also_a_person_s():
+    article = {
+        "@type": "Article",
+        "headline": "Council weighs the harbour plan",
+        "author": {"@id": "#writer"},
+    }
+    # a company's site whose writer account carries the company's name
+    company = [
+        {"@type": "Organization", "name": "Harbour Works"},
+        {"@type": "Person", "name": "Harbour Works"},
+    ]
+    assert declared_authors({**article, "author": {"name": "Harbour Works"}}, *company) == []
+    assert declared_authors({**article, "author": {"@type": "Organization", "name": "Harbour Works"}}) == []
+    # a personal blog: one node says its publisher is a person
+    blogger = {"@type": ["Person", "Organization"], "name": "Gabby Boucher"}
+    assert declared_authors({**article, "author": {"name": "Gabby Boucher"}}, blogger) == ["Gabby Boucher"]
 
 
 def test_a_name_set_apart_from_its_role_in_a_byline_is_the_author():
@@ -197,6 +235,15 @@ def test_a_byline_written_in_plain_markup_names_the_authors():
     assert names("<p>May 3, 2017 By Erin Spain 4 Comments</p>") == ["Erin Spain"]
     assert names("<p>Written by: Kate Shokurova and Moses Kim</p>") == ["Kate Shokurova", "Moses Kim"]
     assert names("<p>By Jane Doe December 2, 2025</p>") == ["Jane Doe"]
+    # a framework's empty comment, or an avatar, between the words and the names
+    assert names("<p>Written by<!-- --> <a href='/a'>Moses Kim and Kate Shokurova</a></p>") == [
+        "Moses Kim",
+        "Kate Shokurova",
+    ]
+    assert names(
+        "<div><span>Written by:</span><picture><img src='a.jpg'></picture><span>Elise Nass</span></div>"
+    ) == ["Elise Nass"]
+    assert names("<span>Written by:Elise Nass</span>") == ["Elise Nass"]
     # a sentence, a heading, a comment or a footer is no byline
     assert names("<p>It was a film by Rob Reiner in 1986.</p>") == []
     assert names("<p>By Category</p><p>By the numbers, things went well.</p>") == []
