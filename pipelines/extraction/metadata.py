@@ -84,6 +84,8 @@ _NAME_ONLY = re.compile(_NAME)
 _NAME_LIST = re.compile(r"\s*(?:,|\band\b|&)\s*")
 # An <h1> this unlike the declared headline, and this short, names the site or a section.
 _SAME_TITLE, _SHORT_HEADLINE = 0.4, 4
+# A headline this long may have been cut at a plugin's limit (110 characters is common).
+_CUT_HEADLINE = 100
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022/\\\u00bb]+\s+")
 _HOME_PATH = re.compile(r"/?(?:index\.\w+)?")
 _GLUED_SITE = re.compile(r"^(?P<first>[\w.]+)[|\-\u2013\u2014:](?P<rest>\S.*)$")
@@ -211,7 +213,7 @@ def choose_title(page: PageMetadata, declared: str | None, site_names: list[str]
     site's or the section's name.
     """
     headline = _unescaped(page.headline or declared or "")
-    if page.document_title and _cut_at_quote(headline, page.document_title):
+    if page.document_title and _cut_short(headline, page.document_title):
         headline = page.document_title
     reference = clean_title(headline, site_names, url)
     if not page.headlines:
@@ -283,11 +285,15 @@ def _unescaped(text: str) -> str:
     return text
 
 
-def _cut_at_quote(headline: str, title: str) -> bool:
-    """Whether *headline* is *title* cut where a quotation mark begins: a <meta> attribute that
-    the page forgot to escape ends at the headline's first quote."""
+def _cut_short(headline: str, title: str) -> bool:
+    """Whether *headline* is *title* cut short: where a quotation mark begins (a <meta> attribute
+    that the page forgot to escape ends at the headline's first quote), or at a length limit
+    without a separator after it (SEO plugins cut JSON-LD headlines at 110 characters)."""
     rest = title[len(headline) :].lstrip() if headline and title.startswith(headline) else ""
-    return rest[:1] in ('"', "'", "\u201c", "\u00ab") and bool(rest)
+    if not rest:
+        return False
+    quote = rest[0] in ('"', "'", "\u201c", "\u00ab")
+    return quote or (len(headline) >= _CUT_HEADLINE and not _TITLE_SEPARATORS.match(f" {rest}"))
 
 
 def choose_authors(candidates: list[list[str]], not_authors: list[str]) -> list[str]:

@@ -194,6 +194,21 @@ def test_a_headline_cut_at_an_unescaped_quote_is_read_whole_from_the_title():
     assert titled(head, "") == 'Senator calls the harbour plan "reckless"'
 
 
+def test_a_headline_cut_at_a_length_limit_is_read_whole_from_the_title():
+    whole = (
+        "Council weighs the harbour plan and its costs, as residents of the old town ask who will pay"
+        " for the new sea wall (And Why It Matters)"
+    )
+    head = (
+        f'<title>{whole} - Coast Times</title><meta property="og:title" content="{whole[:110]}">'
+        '<meta property="og:site_name" content="Coast Times">'
+    )
+    assert titled(head, "") == whole
+    # a short declared headline that the <title> merely extends is the page's choice
+    head = '<title>Harbour plan approved after a long night</title><meta property="og:title" content="Harbour plan approved">'
+    assert titled(head, "") == "Harbour plan approved"
+
+
 def test_ruby_readings_stay_out_of_the_headline():
     h1 = "<h1><ruby>子<rt>こ</rt></ruby>どもへの<ruby>体罰<rp>(</rp><rt>たいばつ</rt><rp>)</rp></ruby>を禁止</h1>"
     assert titled("", h1) == "子どもへの体罰を禁止"
