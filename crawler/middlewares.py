@@ -224,14 +224,22 @@ _META_REFRESH = re.compile(rb"<meta\b[^>]*refresh", re.IGNORECASE)
 
 
 class MetaRefreshMiddleware(ScrapyMetaRefreshMiddleware):
-    """Scrapy's meta-refresh redirects, with the page's text read only when its first bytes
-    mention a refresh: Scrapy's decodes every HTML page whole to look at its head."""
+    """Scrapy's meta-refresh redirects, with only the page's head read, and only when it
+    mentions a refresh: Scrapy's decodes every HTML page whole to look at its first characters."""
 
     def process_response(
         self, request: Request, response: Response, spider: Any = None
     ) -> Request | Response:
         head = response.body[:_REFRESH_WINDOW]
         # A page in UTF-16 or UTF-32 spells "refresh" with NUL bytes between its letters.
-        if not _META_REFRESH.search(head) and b"\x00" not in head[:512]:
+        if b"\x00" in head[:512]:
+            return super().process_response(request, response)
+        if not _META_REFRESH.search(head):
             return response
+        # Cut after a tag's end, never inside a multi-byte character, so the head decodes as the
+        # page does (a <noscript> refresh is common on pages far longer than their head).
+        window = head[: head.rfind(b">") + 1] or head
+        if len(window) < len(response.body):
+            decision = super().process_response(request, response.replace(body=window))
+            return response if isinstance(decision, Response) else decision
         return super().process_response(request, response)

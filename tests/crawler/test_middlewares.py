@@ -40,6 +40,24 @@ def test_a_page_saying_refresh_only_in_a_script_is_not_decoded_to_look(monkeypat
     assert middleware.process_response(Request("http://news.test/live"), live) is live
 
 
+def test_only_the_head_of_a_page_declaring_a_refresh_is_read(monkeypatch):
+    read = []
+
+    def scan(self, request, response, spider=None):
+        read.append(len(response.body))
+        return response
+
+    middleware = build_from_crawler(MetaRefreshMiddleware, project_crawler())
+    monkeypatch.setattr(ScrapyMetaRefreshMiddleware, "process_response", scan)
+    # a refresh for readers without scripts, and a story far longer than the head
+    kept = page(
+        "http://news.test/story", '<noscript><meta http-equiv="refresh" content="0;url=/basic"></noscript>'
+    )
+    assert middleware.process_response(Request("http://news.test/story"), kept) is kept
+    assert len(read) == 1
+    assert read[0] <= 4 * 4096 < len(kept.body)
+
+
 def test_a_meta_refresh_in_a_utf16_page_is_still_seen():
     middleware = build_from_crawler(MetaRefreshMiddleware, project_crawler())
     moved = page("http://news.test/old", '<meta http-equiv="refresh" content="0;URL=/new">', "utf-16")
