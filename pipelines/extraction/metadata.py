@@ -86,6 +86,8 @@ _NAME_LIST = re.compile(r"\s*(?:,|\band\b|&)\s*")
 _SAME_TITLE, _SHORT_HEADLINE = 0.4, 4
 # A headline this long may have been cut at a plugin's limit (110 characters is common).
 _CUT_HEADLINE = 100
+# Characters a title's part may have beyond the host's name and still name the site (".com").
+_SITE_EXTRA = 4
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022/\\\u00bb]+\s+")
 _HOME_PATH = re.compile(r"/?(?:index\.\w+)?")
 _GLUED_SITE = re.compile(r"^(?P<first>[\w.]+)[|\-\u2013\u2014:](?P<rest>\S.*)$")
@@ -153,14 +155,7 @@ def clean_title(title: str, site_names: list[str], url: str) -> str | None:
     if not title:
         return None
     host_label = _host_label(url)
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
-        # "PressTV-Headline": a site name glued to the headline by a separator without spaces
-        glued = _GLUED_SITE.match(title)
-        if glued:
-            parts = [glued["first"], glued["rest"]]
-        else:
-            return title
+    host_labels = _host_labels(url)
 
     def is_site(part: str) -> bool:
         key = _squash(part)
@@ -170,7 +165,17 @@ def clean_title(title: str, site_names: list[str], url: str) -> str | None:
             # "Site", "Site - Official site", or a long enough part of the name ("Reuters")
             if name and (key == name or name in key or (len(key) >= 5 and key in name)):
                 return True
-        return bool(host_label) and (key == host_label or host_label in key)
+        # "Reuters.com", "Ultima Hora Mallorca", "Bridgestone Tires" (tires.bridgestone.com): a
+        # name of the host's, and not much else
+        return key == host_label or any(
+            label in key and len(key) <= 2 * len(label) + _SITE_EXTRA for label in host_labels
+        )
+
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        # "PressTV-Headline": a site name glued to the headline by a separator without spaces
+        glued = _GLUED_SITE.match(title)
+        return glued["rest"] if glued and is_site(glued["first"]) else title
 
     while len(parts) > 1 and is_site(parts[-1]):
         parts.pop()
@@ -229,10 +234,12 @@ def choose_title(page: PageMetadata, declared: str | None, site_names: list[str]
         for declared_title in filter(None, (headline, page.document_title)):
             parts = _TITLE_SEPARATORS.split(declared_title.strip(" :|"))
             keys = [_squash(part) for part in parts]
-            if (
-                len(parts) == 2
-                and _squash(best) in keys
-                and word_units(parts[1 - keys.index(_squash(best))]) > 2 * word_units(best)
+            if len(parts) != 2 or _squash(best) not in keys:
+                continue
+            other = keys[1 - keys.index(_squash(best))]
+            # unless that longer part names the host ("Electrical Safety | Mine Safety ... (MSHA)")
+            if word_units(parts[keys.index(other)]) > 2 * word_units(best) and not any(
+                label in other for label in _host_labels(url)
             ):
                 return clean_title(declared_title, [*site_names, best], url)
     return clean_title(best, site_names, url)
@@ -530,6 +537,12 @@ def _string(value: Any) -> str | None:
 
 def _squash(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def _host_labels(url: str) -> list[str]:
+    """The names in *url*'s host but its top-level domain and "www": ["tires", "bridgestone"]."""
+    labels = [_squash(label) for label in (urlsplit(url).hostname or "").split(".")[:-1]]
+    return [label for label in labels if len(label) >= 3 and label != "www"]
 
 
 def _host_label(url: str) -> str:

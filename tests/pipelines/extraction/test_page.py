@@ -77,6 +77,19 @@ def test_malformed_html_does_not_raise():
             "Covid-19 cases rise - Health",
         ),
         ("Storm hits coast \u2014 Coastal Times", "", "http://www.coastaltimes.test/a", "Storm hits coast"),
+        # the host's name as a site's, not inside a headline's words ("... BSI und ZF ...")
+        (
+            "Car care checklist | Bridgestone Tires",
+            "",
+            "https://tires.bridgestone.test/a",
+            "Car care checklist",
+        ),
+        (
+            "Sicherheits-Check für KI in Autos: BSI und ZF starten Projekt",
+            "Bundesamt für Sicherheit",
+            "https://www.bsi.bund.test/a",
+            "Sicherheits-Check für KI in Autos: BSI und ZF starten Projekt",
+        ),
     ],
 )
 def test_site_name_is_stripped_from_titles(title, site, url, expected):
@@ -173,9 +186,9 @@ STORY = "".join(
 )
 
 
-def titled(head: str, h1: str) -> str | None:
+def titled(head: str, h1: str, url: str = "https://www.example.com/news/harbour-plan") -> str | None:
     html = f"<html><head>{head}</head><body><header>{h1}</header><article>{STORY}</article></body></html>"
-    fields = extract_article(html, "https://www.example.com/news/harbour-plan")
+    fields = extract_article(html, url)
     assert fields is not None
     return fields["title"]
 
@@ -233,6 +246,12 @@ def test_entities_escaped_twice_are_read():
 def test_a_short_h1_naming_the_site_in_the_declared_title_is_no_headline():
     head = "<title>Council weighs the harbour plan and its costs :: Coast Blogs ::</title>"
     assert titled(head, "<h1>Coast Blogs</h1>") == "Council weighs the harbour plan and its costs"
+    # unless the longer part is the one naming the site, by its host
+    head = "<title>Harbour Safety | Coast and Harbour Safety Administration (CHSA)</title>"
+    assert (
+        titled(head, "<h1>Harbour Safety</h1>", "https://www.chsa.test/alerts/harbour-safety")
+        == "Harbour Safety"
+    )
 
 
 def test_a_byline_written_in_plain_markup_names_the_authors():
