@@ -234,7 +234,8 @@ class MetaRefreshMiddleware(ScrapyMetaRefreshMiddleware):
         # A page in UTF-16 or UTF-32 spells "refresh" with NUL bytes between its letters.
         if b"\x00" in head[:512]:
             return super().process_response(request, response)
-        if not _META_REFRESH.search(head):
+        # (the word first: a search for bytes is many times faster than the pattern's)
+        if (b"efresh" not in head and b"EFRESH" not in head) or not _META_REFRESH.search(head):
             return response
         # Cut after a tag's end, never inside a multi-byte character, so the head decodes as the
         # page does (a <noscript> refresh is common on pages far longer than their head).

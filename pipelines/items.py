@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import scrapy
 
 from .urls import page_keys
+
+if TYPE_CHECKING:
+    from .signatures import ParagraphHashes
 
 
 class PageItem(scrapy.Item):
@@ -47,7 +49,7 @@ class Carried:
     page_lookup: Any = None  # (page key, PageState or None) the store gave before the fetch
     # Word hashes per paragraph of `text` (from the extraction worker), for the signature, and
     # each paragraph's segment key (pipelines.text.segment_keys), for boilerplate statistics.
-    word_hashes: list[np.ndarray] | None = None
+    word_hashes: ParagraphHashes | None = None
     # The text's signature as the extraction worker made it; None once the text has changed.
     signed: Any = None
     segment_keys: list[str] | None = None

@@ -122,6 +122,28 @@ def concatenated(paragraph_hashes: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(paragraph_hashes) if paragraph_hashes else np.empty(0, np.uint64)
 
 
+@dataclass(frozen=True)
+class ParagraphHashes:
+    """A text's word hashes, its paragraphs' in one array. The extraction worker sends them back
+    so: an array per paragraph cost the crawling process more to unpickle than the rest of a page's
+    result together."""
+
+    words: np.ndarray  # every paragraph's word hashes, in order (`concatenated`)
+    counts: tuple[int, ...]  # each paragraph's number of words
+
+    @classmethod
+    def of(cls, paragraph_hashes: list[np.ndarray]) -> ParagraphHashes:
+        return cls(concatenated(paragraph_hashes), tuple(len(h) for h in paragraph_hashes))
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def kept(self, keep: list[bool]) -> ParagraphHashes:
+        """The hashes of the paragraphs *keep* marks."""
+        mask = np.repeat(np.asarray(keep, dtype=bool), self.counts)
+        return ParagraphHashes(self.words[mask], tuple(n for n, kept in zip(self.counts, keep) if kept))
+
+
 def affine32_permutations(num_perm: int, seed: int) -> np.ndarray:
     """The permutations (a, b) of datasketch's `MinHash(num_perm, seed, scheme="affine32")`, drawn
     alike: importing datasketch loads scipy, about 0.7 s of every crawl's start-up."""

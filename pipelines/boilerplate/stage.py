@@ -160,7 +160,7 @@ class BoilerplatePipeline:
             item.update(text=text, word_count=word_units(text))
             carry.signed = None
             if hashes is not None and len(hashes) == len(parts):
-                carry.word_hashes = [h for h, kept in zip(hashes, keep) if kept]
+                carry.word_hashes = hashes.kept(keep)
             else:
                 carry.word_hashes = None  # the signature is then made from the text
             carry.segment_keys = [key for key, kept in zip(keys, keep) if kept]

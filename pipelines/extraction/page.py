@@ -23,7 +23,7 @@ from trafilatura.utils import load_html
 
 from pipelines import clock
 from pipelines.origin.credits import load_credit_rules, read_credits
-from pipelines.signatures import Signer, concatenated
+from pipelines.signatures import ParagraphHashes, Signer
 from pipelines.text import (
     join_paragraphs,
     normalize_text,
@@ -89,7 +89,8 @@ def process_page(
 
     Runs in an extraction worker: decoding, parsing and judging cost as much CPU again as the
     extraction of a small page, so none of it stays in the crawling process. The fields include
-    `word_hashes`, one array per paragraph of `text`, for the near-duplicate signature, the
+    `word_hashes`, the word hashes of `text`'s paragraphs (ParagraphHashes), for the
+    near-duplicate signature, the
     `signature` itself when the options ask for it,
     `segment_keys`, one per paragraph, and `template_lines`, the segment keys of the page's short
     lines extraction left out (for the boilerplate stage, see pipelines.extraction.lines), and
@@ -108,10 +109,11 @@ def process_page(
     if fields is None:
         return PageResult("no_text", reasons=verdict.reasons, notes=notes)
     parts = paragraphs(fields["text"])
-    fields["word_hashes"] = [word_hashes(part) for part in parts]
+    hashes = [word_hashes(part) for part in parts]
+    fields["word_hashes"] = ParagraphHashes.of(hashes)
     if options.signer is not None:
-        fields["signature"] = _signer(*options.signer).sign_words(concatenated(fields["word_hashes"]))
-    fields["segment_keys"] = segment_keys(fields["word_hashes"])
+        fields["signature"] = _signer(*options.signer).sign_words(fields["word_hashes"].words)
+    fields["segment_keys"] = segment_keys(hashes)
     fields["template_lines"] = segment_keys(template_line_hashes(tree, parts))
     fields["page_keys"] = page_keys(url, request_url)
     if fields.pop("credit_in_quotes"):

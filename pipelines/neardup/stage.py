@@ -34,7 +34,7 @@ from pipelines import clock, faults, require_asyncio
 from pipelines.drops import LaterCopy
 from pipelines.items import ArticleItem, new_cluster_id
 from pipelines.signals import article_recleaned
-from pipelines.signatures import BandLayout, Signature, Signer, concatenated, estimates
+from pipelines.signatures import BandLayout, Signature, Signer, estimates
 from pipelines.state import CrawlState
 from pipelines.state.interfaces import ArticleStore, StoreError
 
@@ -198,7 +198,7 @@ class NearDuplicatePipeline:
         if carry.signed is not None:
             signature = carry.signed  # signed in the extraction worker, and the text is unchanged
         elif hashes is not None:  # hashed in the extraction worker, paragraph by paragraph
-            signature = self.signer.sign_words(concatenated(hashes))
+            signature = self.signer.sign_words(hashes.words)
         else:
             signature = self.signer.sign(item["text"])
         async with self._decisions:  # FIFO: decisions in arrival order

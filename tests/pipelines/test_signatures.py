@@ -77,3 +77,22 @@ def test_signatures_are_datasketchs_minhash_of_the_shingle_hashes(signer):
         reference.update_batch(signature.shingles)
         assert np.array_equal(signature.hashvalues, reference.hashvalues.astype(np.uint32))
     assert signer.sign("").shingle_count == 0
+
+
+def test_paragraph_hashes_keep_the_paragraphs_asked_for_and_cross_processes_whole():
+    import pickle
+
+    from pipelines.signatures import ParagraphHashes
+    from pipelines.text import word_hashes
+
+    parts = ["Share this story.", "", "The council met on Tuesday.", "Read more at our site."]
+    hashes = ParagraphHashes.of([word_hashes(part) for part in parts])
+    assert len(hashes) == 4
+    kept = pickle.loads(pickle.dumps(hashes)).kept([False, True, True, False])  # noqa: S301 - our own bytes
+    assert kept.counts == (0, len(word_hashes(parts[2])))
+    assert kept.words.tolist() == word_hashes(parts[2]).tolist()
+    signer = Signer()
+    assert (
+        signer.sign_words(hashes.words).hashvalues.tolist()
+        == signer.sign("\n\n".join(parts)).hashvalues.tolist()
+    )

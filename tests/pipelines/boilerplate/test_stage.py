@@ -11,7 +11,7 @@ from pipelines.boilerplate import BoilerplatePipeline
 from pipelines.drops import OnlyBoilerplate
 from pipelines.items import ArticleItem
 from pipelines.signals import article_recleaned
-from pipelines.signatures import Signer
+from pipelines.signatures import ParagraphHashes, Signer
 from pipelines.text import word_hashes
 from tests.fixtures.components import project_crawler
 
@@ -95,11 +95,15 @@ def test_the_words_a_signature_is_made_of_lose_the_boilerplate_too(tmp_path):
     pipeline = stage(tmp_path)
     items = [article(n, body(n) + FOOTER) for n in range(8)]
     for item in items:  # as the extraction worker hashes and signs them
-        item.carry.word_hashes = [word_hashes(part) for part in item["text"].split("\n\n")]
+        item.carry.word_hashes = ParagraphHashes.of(
+            [word_hashes(part) for part in item["text"].split("\n\n")]
+        )
         item.carry.signed = Signer().sign(item["text"])
     for result in asyncio.run(run(pipeline, items)):
         kept = result["text"].split("\n\n")
-        assert [h.tolist() for h in result.carry.word_hashes] == [word_hashes(p).tolist() for p in kept]
+        hashes = result.carry.word_hashes
+        assert hashes.counts == tuple(len(word_hashes(p)) for p in kept)
+        assert hashes.words.tolist() == [h for p in kept for h in word_hashes(p).tolist()]
         assert result.carry.signed is None  # made of the text before its boilerplate went
 
 
