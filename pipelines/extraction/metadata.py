@@ -61,14 +61,16 @@ _BYLINE_UPDATED = re.compile(r"\s*(?:[•|·-]\s*)?(?:last\s+)?(?:updated|posted
 _BYLINE_XPATH = (
     "//*[(contains(@class,'author') or contains(@class,'byline') or contains(@id,'author')"
     " or @itemprop='author' or contains(@rel,'author')) and not(ancestor-or-self::*["
-    "contains(@class,'comment') or contains(@class,'footer') or self::footer or contains(@class,'related')])]"
+    "contains(@class,'comment') or contains(@class,'footer') or self::footer[not(ancestor::article)]"
+    " or contains(@class,'related')])]"
 )
 _BYLINE_MAX_WORDS = 6
 # "By Jane Doe" written in plain markup: the element's own text has the word in its first words.
 _WRITTEN_BYLINE_XPATH = (
     "//body//*[not(self::script or self::style or self::a or self::title) and contains(substring("
     "translate(normalize-space(text()), 'BY', 'by'), 1, 24), 'by') and not(ancestor-or-self::*["
-    "self::footer or self::nav or self::aside or contains(@class,'comment') or contains(@class,'footer')"
+    "self::footer[not(ancestor::article)] or self::nav or self::aside or contains(@class,'comment')"
+    " or contains(@class,'footer')"
     " or contains(@class,'related')])]"
 )
 _WRITTEN_BYLINE_WORDS = 16
@@ -338,8 +340,9 @@ def choose_published(
 
 def byline_elements(tree: HtmlElement) -> list[HtmlElement]:
     """The elements the template marks as the author's (class or id "author" or "byline",
-    itemprop or rel "author"), outside comments, footers and related-story boxes. One pass over
-    the tree, a millisecond on a large page: the readers below share it."""
+    itemprop or rel "author"), outside comments, the page's footers and related-story boxes (an
+    <article>'s own <footer> is where HTML puts who wrote it). One pass over the tree, a
+    millisecond on a large page: the readers below share it."""
     return tree.xpath(_BYLINE_XPATH)
 
 
@@ -385,7 +388,7 @@ def byline_names(bylines: list[HtmlElement]) -> list[str]:
 
 def written_byline(tree: HtmlElement) -> list[str]:
     """The names after the first "By ...", "Posted by ...", "Written by: ..." a page writes outside
-    comments, footers, navigation and related-story boxes, in markup that does not say it is a
+    comments, the page's footers, navigation and related-story boxes, in markup that does not say it is a
     byline ("<p>By Jane Doe · 5 min read</p>", "<span>Written by</span> <a>Jane Doe</a>"): two to
     four capitalised words each."""
     for element in tree.xpath(_WRITTEN_BYLINE_XPATH):

@@ -278,6 +278,10 @@ def test_a_byline_written_in_plain_markup_names_the_authors():
         "<div><span>Written by:</span><picture><img src='a.jpg'></picture><span>Elise Nass</span></div>"
     ) == ["Elise Nass"]
     assert names("<span>Written by:Elise Nass</span>") == ["Elise Nass"]
+    # an article's own footer says who wrote it
+    assert names(
+        "<article><p>Text.</p><footer><p>Posted by Colin Watson on 2025-12-18</p></footer></article>"
+    ) == ["Colin Watson"]
     # a sentence, a heading, a comment or a footer is no byline
     assert names("<p>It was a film by Rob Reiner in 1986.</p>") == []
     assert names("<p>By Category</p><p>By the numbers, things went well.</p>") == []
