@@ -238,10 +238,10 @@ def choose_title(page: PageMetadata, declared: str | None, site_names: list[str]
             keys = [_squash(part) for part in parts]
             if len(parts) != 2 or _squash(best) not in keys:
                 continue
-            other = keys[1 - keys.index(_squash(best))]
+            other = parts[1 - keys.index(_squash(best))]
             # unless that longer part names the host ("Electrical Safety | Mine Safety ... (MSHA)")
-            if word_units(parts[keys.index(other)]) > 2 * word_units(best) and not any(
-                label in other for label in _host_labels(url)
+            if word_units(other) > 2 * word_units(best) and not any(
+                label in _squash(other) for label in _host_labels(url)
             ):
                 return clean_title(declared_title, [*site_names, best], url)
     return clean_title(best, site_names, url)
@@ -388,9 +388,9 @@ def byline_names(bylines: list[HtmlElement]) -> list[str]:
 
 def written_byline(tree: HtmlElement) -> list[str]:
     """The names after the first "By ...", "Posted by ...", "Written by: ..." a page writes outside
-    comments, the page's footers, navigation and related-story boxes, in markup that does not say it is a
-    byline ("<p>By Jane Doe · 5 min read</p>", "<span>Written by</span> <a>Jane Doe</a>"): two to
-    four capitalised words each."""
+    comments, the page's footers, navigation and related-story boxes, in markup that does not say
+    it is a byline ("<p>By Jane Doe · 5 min read</p>", "<span>Written by</span> <a>Jane Doe</a>"):
+    two to four capitalised words each."""
     for element in tree.xpath(_WRITTEN_BYLINE_XPATH):
         own = " ".join((element.text or "").split())
         if _BYLINE_WORDS_ONLY.fullmatch(own):  # the names sit in the next element

@@ -90,8 +90,7 @@ def process_page(
     Runs in an extraction worker: decoding, parsing and judging cost as much CPU again as the
     extraction of a small page, so none of it stays in the crawling process. The fields include
     `word_hashes`, the word hashes of `text`'s paragraphs (ParagraphHashes), for the
-    near-duplicate signature, the
-    `signature` itself when the options ask for it,
+    near-duplicate signature, the `signature` itself when the options ask for it,
     `segment_keys`, one per paragraph, and `template_lines`, the segment keys of the page's short
     lines extraction left out (for the boilerplate stage, see pipelines.extraction.lines), and
     `page_keys`, the keys the page is known under in the store (see pipelines.urls.page_keys).
