@@ -68,6 +68,12 @@ _DATE_TEXT = re.compile(
 DATE_IN_PATH = re.compile(
     r"(?:^|/)(?:19|20)\d{2}(?:[/-]?(?:0[1-9]|1[0-2]))(?:[/-]?(?:0[1-9]|[12]\d|3[01]))?(?:/|-|$)"
 )
+# Words a forum's URL paths name its threads by, in a folder ("/threads/", "/t/", "/r/x/comments/")
+# or as the script showing one ("viewtopic.php", "thread-222085.html").
+_FORUM_FOLDERS = {
+    "forum", "forums", "thread", "threads", "discussion", "discussions", "board", "boards", "comments", "talk", "t",
+}  # fmt: skip
+_FORUM_SCRIPTS = {"viewtopic", "showthread", "showtopic", "thread"}
 _PUBLISHED_META = (
     "//meta[@property='article:published_time' or @name='article:published_time' "
     "or @property='og:article:published_time' or @itemprop='datePublished' or @name='date' "
@@ -195,4 +201,13 @@ def page_features(
     features["url_slug_words"] = float(len(re.split(r"[-_]", last)) if last else 0)
     features["url_query"] = float(bool(parts.query))
     features["url_digits"] = float(bool(re.search(r"\d{4,}", parts.path)))
+    features["url_forum"] = float(_forum_path(segments))
     return features
+
+
+def _forum_path(segments: list[str]) -> bool:
+    """Whether a URL's path has the shape of a forum thread's (see _FORUM_FOLDERS)."""
+    words = [re.split(r"[-_.]", segment.lower()) for segment in segments]
+    return bool(words) and (
+        any(_FORUM_FOLDERS.intersection(folder) for folder in words[:-1]) or words[-1][0] in _FORUM_SCRIPTS
+    )

@@ -85,3 +85,30 @@ def test_the_main_content_counts_where_a_misparse_nests_it_in_the_site_header():
         f"</p><main><article><div>{body}</div></article></main></button></header></body></html>"
     )
     assert main_block_words(tree) == 5 * 33
+
+
+def test_a_forum_thread_s_url_has_its_own_shape():
+    from pipelines.extraction.pagefeatures import page_features
+
+    def forum_shaped(url: str) -> bool:
+        return (
+            page_features(fromstring("<html><body><p>Text.</p></body></html>"), url, [], 0, False)[
+                "url_forum"
+            ]
+            == 1
+        )
+
+    for thread in (
+        "https://forum.example.test/threads/best-hosts-2025.691400/",
+        "https://www.example.test/r/Cooking/comments/1rl0nt4/enameled_pan/",
+        "https://bbs.example.test/viewtopic.php?id=298271",
+        "https://community.example.test/thread-222085.html",
+        "https://discuss.example.test/t/plugin-recommendations/4412",
+    ):
+        assert forum_shaped(thread), thread
+    # a story about a forum, or a board, names it in its slug only
+    for story in (
+        "https://news.example.test/2024/01/18/world-economic-forum-opens-in-davos",
+        "https://news.example.test/local/school-board-votes-on-budget",
+    ):
+        assert not forum_shaped(story), story
