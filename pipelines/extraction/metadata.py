@@ -30,10 +30,14 @@ _ORGANIZATION_TYPES = {
     "governmentorganization",
     "website",
 }
-# Placeholders that stand where a byline would name a person, in the languages most often met.
+# Placeholders that stand where a byline would name a person, in the languages most often met,
+# and what templates leave there unfilled ("The Author", "Name", "undefined") or misplaced (a link
+# to the front page or the privacy policy).
 _NOT_A_PERSON = {
     "the", "news", "web", "site", "staff", "team", "admin", "administrator", "newsroom", "editor", "editors", "editorial",
     "redaktion", "rédaction", "redacción", "redazione", "redactie", "redação", "anonymous",
+    "author", "authors", "name", "undefined", "null", "none", "unknown", "guest", "user", "webmaster", "home",
+    "privacy", "policy", "terms", "conditions", "cookies",
 }  # fmt: skip
 # Words that begin or end a person's role, which bylines set after the name ("Jane Doe Senior
 # Reporter", "John Roe, CEO").

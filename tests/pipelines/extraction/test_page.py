@@ -113,6 +113,15 @@ def test_authors_are_cleaned():
     assert clean_authors(["Robert Head", "Justin C. Meserole"]) == ["Robert Head", "Justin C. Meserole"]
 
 
+def test_a_template_s_unfilled_byline_is_no_author():
+    from pipelines.extraction.metadata import choose_authors
+
+    assert choose_authors([["The Author"], ["Nicole Burke"]], []) == ["Nicole Burke"]
+    for placeholder in ("undefined", "Name", "Webmaster", "Home", "Privacy Policy"):
+        assert choose_authors([[placeholder]], []) == [], placeholder
+    assert choose_authors([["Ian Home"]], []) == ["Ian Home"]  # a name that has such a word in it
+
+
 def declared_authors(*nodes: dict) -> list[str]:
     import json
 
