@@ -213,7 +213,7 @@ def _without_role(name: str) -> str:
     if all(roles):
         return ""
     cut = next((i for i in range(2, len(words)) if roles[i]), len(words))
-    return " ".join(words[:cut])
+    return " ".join(words[:cut]).rstrip(" ,;|-\u2013\u2014")
 
 
 def choose_title(page: PageMetadata, declared: str | None, site_names: list[str], url: str) -> str | None:
@@ -421,6 +421,8 @@ def _next_element(element: HtmlElement) -> HtmlElement | None:
 def _could_be_person(name: str, not_authors: list[str]) -> bool:
     words = name.casefold().split()
     if not any(c.isalpha() for c in name) or len(words) > 6 or "://" in name or "@" in name:
+        return False
+    if any(c in name for c in "{}<>="):  # a byline element's own <style> or markup, read as text
         return False
     if all(word.strip(".,") in _NOT_A_PERSON for word in words):
         return False

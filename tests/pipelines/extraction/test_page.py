@@ -120,6 +120,9 @@ def test_a_template_s_unfilled_byline_is_no_author():
     for placeholder in ("undefined", "Name", "Webmaster", "Home", "Privacy Policy"):
         assert choose_authors([[placeholder]], []) == [], placeholder
     assert choose_authors([["Ian Home"]], []) == ["Ian Home"]  # a name that has such a word in it
+    # nor is a style sheet the byline element holds, or the comma its role leaves behind
+    assert choose_authors([[".co-authors{display:inline}"]], []) == []
+    assert choose_authors([["Benjamin Johnson, Sr. Director of Operations"]], []) == ["Benjamin Johnson"]
 
 
 def declared_authors(*nodes: dict) -> list[str]:
