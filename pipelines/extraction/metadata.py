@@ -69,6 +69,7 @@ _BYLINE_XPATH = (
     " or contains(@class,'related')])]"
 )
 _BYLINE_MAX_WORDS = 6
+_BYLINE_TAIL = re.compile(r"\s*(?:[|•·-]\s*)?(?:posted|published|updated|written|by)\b", re.I)
 # "By Jane Doe" written in plain markup: the element's own text has the word in its first words.
 _WRITTEN_BYLINE_XPATH = (
     "//body//*[not(self::script or self::style or self::a or self::title) and contains(substring("
@@ -248,6 +249,11 @@ def choose_title(page: PageMetadata, declared: str | None, site_names: list[str]
                 label in _squash(other) for label in _host_labels(url)
             ):
                 return clean_title(declared_title, [*site_names, best], url)
+    # An <h1> that goes on from the declared headline into the post's byline ("... Posted on by
+    # infuy"): the template set its meta line inside the headline.
+    starts = bool(reference) and best.casefold().startswith((reference or "").casefold())
+    if starts and _BYLINE_TAIL.match(best[len(reference or "") :]):
+        return reference
     return clean_title(best, site_names, url)
 
 

@@ -234,6 +234,15 @@ def test_a_headline_cut_at_a_length_limit_is_read_whole_from_the_title():
     assert titled(head, "") == "Harbour plan approved"
 
 
+def test_a_byline_the_template_set_inside_the_h1_stays_out_of_the_headline():
+    head = '<meta property="og:title" content="Council weighs the harbour plan">'
+    h1 = "<h1>Council weighs the harbour plan <span>Posted on <time>May 3</time> by admin</span></h1>"
+    assert titled(head, h1) == "Council weighs the harbour plan"
+    # a subtitle is the page's own choice
+    h1 = "<h1>Council weighs the harbour plan: what it costs</h1>"
+    assert titled(head, h1) == "Council weighs the harbour plan: what it costs"
+
+
 def test_ruby_readings_stay_out_of_the_headline():
     h1 = "<h1><ruby>子<rt>こ</rt></ruby>どもへの<ruby>体罰<rp>(</rp><rt>たいばつ</rt><rp>)</rp></ruby>を禁止</h1>"
     assert titled("", h1) == "子どもへの体罰を禁止"
