@@ -48,7 +48,9 @@ _ROLE_WORDS = {
     "director", "manager", "president", "officer",
 }  # fmt: skip
 _BYLINE_PREFIX = re.compile(
-    r"^(?:.*?\b(?:by|von|par|por|di|door|av|af)(?:\s+|$)|(?:author|autor|auteur)\s*:?(?:\s+|$))", re.I
+    r"^(?:.*?\b(?:by|von|par|por|di|door|av|af)(?:\s+|$)|(?:author|autor|auteur)\s*:?(?:\s+|$)"
+    r"|(?:read\s+)?more\s+(?:about|from)\s+|about\s+(?:the\s+author\s*:?\s*)?)",  # an author box's heading
+    re.I,
 )
 # What bylines carry after the name: "Jane Doe • Updated March 3", "Jane Doe December 2".
 _MONTH = (

@@ -104,6 +104,11 @@ def test_authors_are_cleaned():
     ]
     # the byline's own words, without a name after them, are no author
     assert clean_authors(["Written By", "Author", "Abby Lee"]) == ["Abby Lee"]
+    # nor those of an author box's heading
+    assert clean_authors(["Read more about Dana Whitfield", "About the author: Lee Kim"]) == [
+        "Dana Whitfield",
+        "Lee Kim",
+    ]
     # nor is the role set after a name, or as a piece of its own
     assert clean_authors(["Liz Kenny Former McKinsey Consultant", "Harry Rabinowitz Tech Reporter"]) == [
         "Liz Kenny",
