@@ -115,6 +115,7 @@ async def archived_location(carry: Carried) -> Any | None:
     if future is None:
         return None
     try:
-        return await asyncio.wrap_future(future)
+        # mostly written by now: no asyncio future, and no wake-up from the archive's thread
+        return future.result() if future.done() else await asyncio.wrap_future(future)
     except Exception:  # noqa: BLE001 - counted and logged by the archive; the article goes on
         return None
