@@ -71,6 +71,7 @@ _BYLINE_XPATH = (
     " or contains(@class,'related')])]"
 )
 _BYLINE_MAX_WORDS = 6
+# The post's meta line, where a template sets it inside the <h1> after the headline.
 _BYLINE_TAIL = re.compile(r"\s*(?:[|•·-]\s*)?(?:posted|published|updated|written|by)\b", re.I)
 # "By Jane Doe" written in plain markup: the element's own text has the word in its first words.
 _WRITTEN_BYLINE_XPATH = (
