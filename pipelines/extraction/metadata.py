@@ -558,9 +558,10 @@ def _squash(text: str) -> str:
 
 
 def _host_labels(url: str) -> list[str]:
-    """The names in *url*'s host but its top-level domain and "www": ["tires", "bridgestone"]."""
+    """The names in *url*'s host but its top-level domain and "www": ["tires", "bridgestone"]; an
+    IP address has none."""
     labels = [_squash(label) for label in (urlsplit(url).hostname or "").split(".")[:-1]]
-    return [label for label in labels if len(label) >= 3 and label != "www"]
+    return [label for label in labels if len(label) >= 3 and label != "www" and not label.isdigit()]
 
 
 def _host_label(url: str) -> str:

@@ -79,6 +79,12 @@ def test_malformed_html_does_not_raise():
         ("Storm hits coast \u2014 Coastal Times", "", "http://www.coastaltimes.test/a", "Storm hits coast"),
         # the host's name as a site's, not inside a headline's words ("... BSI und ZF ...")
         (
+            "Top 127 | Council weighs the harbour plan",
+            "",
+            "http://127.0.0.1:8080/a",
+            "Top 127 | Council weighs the harbour plan",
+        ),
+        (
             "Car care checklist | Bridgestone Tires",
             "",
             "https://tires.bridgestone.test/a",
