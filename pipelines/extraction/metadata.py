@@ -254,8 +254,11 @@ def choose_title(page: PageMetadata, declared: str | None, site_names: list[str]
                 return clean_title(declared_title, [*site_names, best], url)
     # An <h1> that goes on from the declared headline into the post's byline ("... Posted on by
     # infuy"): the template set its meta line inside the headline.
-    starts = bool(reference) and best.casefold().startswith((reference or "").casefold())
-    if starts and _BYLINE_TAIL.match(best[len(reference or "") :]):
+    if (
+        reference
+        and best.casefold().startswith(reference.casefold())
+        and _BYLINE_TAIL.match(best[len(reference) :])
+    ):
         return reference
     return clean_title(best, site_names, url)
 
