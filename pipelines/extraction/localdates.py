@@ -1,4 +1,5 @@
-"""Publication dates written the local way, which htmldate does not read:
+"""Publication dates in the page's text: whether a date is shown there at all, and those written
+the local way, which htmldate does not read:
 
 - Chinese and Japanese 2024年3月5日, and the Japanese era years (令和6年3月5日);
 - Korean 2024년 3월 5일;
@@ -21,6 +22,8 @@ from lxml.html import HtmlElement
 # Pages carry their date near the top; the rest is comments, lists and footers.
 _READ_CHARACTERS = 20_000
 _EARLIEST_YEAR = 1970
+# A written date's day of the month stands this close to its year ("September 30, 2025").
+_DATE_SPAN = 20
 
 _DIGITS = str.maketrans(
     {
@@ -142,11 +145,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[int, int,
 def local_date(tree: HtmlElement, latest: str) -> str | None:
     """The first date on the page written in one of the local ways above, as YYYY-MM-DD, if it
     is a real day no later than *latest* (the fetch day)."""
-    text = "".join(
-        tree.xpath(
-            "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
-        )
-    )[:_READ_CHARACTERS].translate(_DIGITS)
+    text = _page_text(tree)[:_READ_CHARACTERS]
     found: list[tuple[int, str]] = []
     for pattern, read in _PATTERNS:
         for match in pattern.finditer(text):
@@ -155,6 +154,31 @@ def local_date(tree: HtmlElement, latest: str) -> str | None:
                 found.append((match.start(), day))
                 break  # the first of each kind is enough: the earliest of all is taken
     return min(found)[1] if found else None
+
+
+def date_shown(tree: HtmlElement, day: str) -> bool:
+    """Whether the page writes *day* (YYYY-MM-DD) in its text or a <meta> declaration: its year
+    with the day of the month beside it, in whatever order and language ("Dec 8, 2025",
+    "8.12.2025", "2025年12月8日", "8 grudnia 2025"), rather than only in a file name or a script."""
+    year, _, day_of_month = day.split("-")
+    # Text nodes apart: a template sets "Dec 8, 2025" and "6 min read" side by side.
+    written = " ".join([_page_text(tree, " "), *tree.xpath("//meta/@content")])
+    number = re.compile(rf"(?<!\d)0?{int(day_of_month)}(?!\d)")
+    for match in re.finditer(rf"(?<!\d){year}(?!\d)", written):
+        before = written[max(0, match.start() - _DATE_SPAN) : match.start()]
+        after = written[match.end() : match.end() + _DATE_SPAN]
+        if number.search(before) or number.search(after):
+            return True
+    return False
+
+
+def _page_text(tree: HtmlElement, separator: str = "") -> str:
+    """The text a reader sees, digits of every script as ASCII ones."""
+    return separator.join(
+        tree.xpath(
+            "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
+        )
+    ).translate(_DIGITS)
 
 
 def _valid(parts: tuple[int, int, int] | None, latest: str) -> str | None:

@@ -337,17 +337,21 @@ def choose_published(
     confirmed: Callable[[], str | None],
     fetched_on: str,
     local: Callable[[], str | None] = lambda: None,
+    shown: Callable[[str], bool] = lambda day: True,
 ) -> str | None:
     """The publication date.
 
-    *found* is htmldate's extensive search for the original date; a bare year it guessed from
-    the text (a copyright line) comes out as January 1st and is kept only if the quick search
-    (*confirmed*, run only then) agrees. The page's declared date-time (*declared*) keeps its time of day when
-    it is that same day. Nothing after the fetch is a publication date. Without a date from
-    htmldate, a date written the local way (*local*, see localdates) is the page's date.
+    *found* is htmldate's extensive search for the original date. At its widest it reads any
+    date-like string in the page, a file name's digits included ("photo_20251208.jpg"), and a bare
+    year (a copyright line) as January 1st. So its day counts if the page's text shows it
+    (*shown*), a January 1st excepted, or if the quick search of the page's metadata, date
+    elements and URL (*confirmed*, run only then) finds the same day. The page's declared
+    date-time (*declared*) keeps its time of day when it is that same day. Nothing after the fetch
+    is a publication date. Without a date from htmldate, a date written the local way (*local*,
+    see localdates) is the page's date.
     """
     day = found if found and found <= fetched_on else None
-    if day and day.endswith("-01-01") and confirmed() != day:
+    if day and (day.endswith("-01-01") or not shown(day)) and confirmed() != day:
         day = None
     if declared and day and declared[:10] == day:
         return declared

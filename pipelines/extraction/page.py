@@ -39,7 +39,7 @@ from .charset import decode_page
 from .judge import judge_article
 from .layout import has_layout_tables, unwrap_layout_tables
 from .lines import template_line_hashes
-from .localdates import local_date
+from .localdates import date_shown, local_date
 from .metadata import (
     PageMetadata,
     byline_elements,
@@ -201,6 +201,7 @@ def _extract_fields(
         lambda: find_date(tree, url=url, original_date=True, extensive_search=False, max_date=fetched_on),
         fetched_on,
         lambda: local_date(tree, fetched_on),
+        lambda day: date_shown(tree, day),
     )
     # The page's JSON-LD persons first, then trafilatura's (meta, JSON-LD, its byline search), then
     # our byline search. A name the page declares an organization's is no author; a site's name

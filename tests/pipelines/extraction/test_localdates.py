@@ -9,7 +9,7 @@ import pytest
 from lxml.html import fromstring
 
 from pipelines import clock
-from pipelines.extraction.localdates import _from_jalali, local_date
+from pipelines.extraction.localdates import _from_jalali, date_shown, local_date
 from pipelines.extraction.page import extract_article
 
 # The fetch is today, by the project's clock; the dates below are the calendars under test.
@@ -76,3 +76,30 @@ def test_an_article_dated_only_the_local_way_gets_that_date():
     fields = extract_article(html, "http://news.example.cn/2024/a.html", fetched_on=FETCHED)
     assert fields is not None
     assert fields["published"] == "2024-03-05"
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "Posted Dec 8, 2025 by Ann",
+        "am 08.12.2025 veröffentlicht",
+        "2025年12月8日",
+        "8 grudnia 2025",
+        "Monday, 8th of December 2025",
+    ],
+)
+def test_a_day_written_in_the_text_is_shown(snippet):
+    assert date_shown(fromstring(page(snippet)), "2025-12-08")
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        '<img src="/media/photo_20251208.jpg" alt="">',  # a file name only
+        "<script>var published = '2025-12-08';</script>",
+        "© 2025 Example Media, 18 offices worldwide",  # the year, and another number
+        "Dec 9, 2025",  # another day
+    ],
+)
+def test_a_day_only_in_markup_or_not_written_is_not_shown(snippet):
+    assert not date_shown(fromstring(page(snippet)), "2025-12-08")

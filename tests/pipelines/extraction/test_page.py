@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from pipelines import clock
 from pipelines.extraction.metadata import choose_language, clean_authors, clean_title, iso_datetime, valid_url
 from pipelines.extraction.page import ExtractOptions, extract_article
 from tests.fixtures.newsroom.sites import PRESS_TV
@@ -203,6 +206,7 @@ def test_urls_and_dates_are_validated():
     assert iso_datetime("yesterday") is None
 
 
+TODAY = clock.now().date().isoformat()
 STORY = "".join(
     f"<p>The council met on Tuesday to discuss the harbour plan and its costs, item {n}, at length.</p>"
     for n in range(8)
@@ -214,6 +218,30 @@ def titled(head: str, h1: str, url: str = "https://www.example.com/news/harbour-
     fields = extract_article(html, url)
     assert fields is not None
     return fields["title"]
+
+
+def dated(body_extra: str, head: str = "") -> str | None:
+    html = (
+        f"<html><head>{head}</head><body><article><h1>Harbour plan</h1>{body_extra}{STORY}</article>"
+        "</body></html>"
+    )
+    fields = extract_article(html, "https://www.example.com/news/harbour-plan", fetched_on=TODAY)
+    assert fields is not None
+    return fields["published"]
+
+
+def test_a_date_the_page_shows_or_declares_is_its_date():
+    shown = (clock.now() - timedelta(days=400)).date()
+    written = f"{shown:%B} {shown.day}, {shown.year}"
+    assert dated(f'<div class="entry-meta">Posted {written}</div>') == shown.isoformat()
+    declared = f'<meta property="article:published_time" content="{shown.isoformat()}T08:00:00+00:00">'
+    assert dated("", head=declared) == f"{shown.isoformat()}T08:00:00+00:00"
+
+
+def test_digits_in_a_file_name_are_no_date():
+    # htmldate's widest search reads "20240508" in an image's name as a day: the page shows none.
+    day = (clock.now() - timedelta(days=400)).date()
+    assert dated(f'<img src="/media/harbour_{day:%Y%m%d}.jpg" alt="The harbour">') is None
 
 
 def test_an_h1_that_is_the_logo_linking_home_is_no_headline():
