@@ -120,6 +120,7 @@ class PageMetadata:
     headlines: tuple[str, ...] = ()  # the page's visible <h1> texts
     document_title: str | None = None  # its <title>
     organizations: tuple[str, ...] = ()  # names the JSON-LD gives organizations: never an author
+    persons: tuple[str, ...] = ()  # names the JSON-LD types Person
 
     @classmethod
     def read(cls, tree: HtmlElement, url: str) -> PageMetadata:
@@ -128,22 +129,27 @@ class PageMetadata:
         meta.document_title = _unescaped(" ".join((tree.findtext(".//title") or "").split())) or None
         meta.h1 = meta.headlines[0] if meta.headlines else None
         organizations: list[str] = []
-        persons: list[str] = []
+        persons: list[str] = []  # nodes typed both
+        people: list[str] = []  # nodes and authors typed Person
         for node in json_ld_objects(tree):
             types = types_of(node)
-            if types & _ORGANIZATION_TYPES and (name := _string(node.get("name"))):
+            name = _string(node.get("name"))
+            if name and "person" in types:
+                people.append(name)
+            if name and types & _ORGANIZATION_TYPES:
                 # One node both: the site says it is a person's (a personal blog), not a company's.
                 (persons if "person" in types else organizations).append(name)
             if types & ARTICLE_TYPES:
                 meta.headline = meta.headline or _string(node.get("headline"))
                 meta.published = meta.published or iso_datetime(_string(node.get("datePublished")))
-                meta.authors = meta.authors or _json_ld_names(node.get("author"), organizations)
+                meta.authors = meta.authors or _json_ld_names(node.get("author"), organizations, people)
                 publisher = node.get("publisher")
                 if isinstance(publisher, dict):
                     meta.site_name = meta.site_name or _string(publisher.get("name"))
                     organizations.extend(filter(None, [_string(publisher.get("name"))]))
         # A personal site publishes under its author's name, which its publisher node then repeats.
         meta.organizations = tuple(name for name in organizations if name not in persons)
+        meta.persons = tuple(people)
         meta.site_name = meta.site_name or _meta_content(tree, "og:site_name")
         meta.headline = meta.headline or _meta_content(tree, "og:title")
         meta.published = meta.published or iso_datetime(_meta_content(tree, "article:published_time"))
@@ -319,6 +325,20 @@ def _cut_short(headline: str, title: str) -> bool:
         return False
     quote = rest[0] in ('"', "'", "\u201c", "\u00ab")
     return quote or (len(headline) >= _CUT_HEADLINE and not _TITLE_SEPARATORS.match(f" {rest}"))
+
+
+def not_authors(page: PageMetadata, bylines: list[str]) -> list[str]:
+    """The names the page declares an organization's, but for one it also types a Person and
+    credits in its byline: a one-person site named after its author ("Kristian Larsen", publisher
+    and author), or an outlet signing its own posts ("By Block Renovation")."""
+    credited = {_squash(_BYLINE_PREFIX.sub("", text)) for text in bylines}
+    people = {_squash(name) for name in page.persons}
+
+    def signed(name: str) -> bool:
+        key = _squash(name)
+        return key in people and any(text.startswith(key) for text in credited)
+
+    return [name for name in page.organizations if not signed(name)]
 
 
 def choose_authors(candidates: list[list[str]], not_authors: list[str]) -> list[str]:
@@ -539,8 +559,9 @@ def _link_href(tree: HtmlElement, rel: str) -> str | None:
     return None
 
 
-def _json_ld_names(value: Any, organizations: list[str]) -> list[str] | None:
-    """The names of a JSON-LD author value; an organization named as the author is not one."""
+def _json_ld_names(value: Any, organizations: list[str], persons: list[str]) -> list[str] | None:
+    """The names of a JSON-LD author value; an organization named as the author is not one. The
+    names of entries typed Person join *persons*, those of organizations *organizations*."""
     values = value if isinstance(value, list) else [value]
     names = []
     for entry in values:
@@ -548,6 +569,8 @@ def _json_ld_names(value: Any, organizations: list[str]) -> list[str] | None:
         if types & _ORGANIZATION_TYPES and "person" not in types:
             organizations.extend(filter(None, [_string(entry.get("name"))]))
             continue
+        if "person" in types:
+            persons.extend(filter(None, [_string(entry.get("name"))]))
         name = entry.get("name") if isinstance(entry, dict) else entry
         if isinstance(name, str) and name.strip() and name.strip() not in names:
             names.append(name.strip())

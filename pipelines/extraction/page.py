@@ -49,6 +49,7 @@ from .metadata import (
     choose_published,
     choose_title,
     names_apart,
+    not_authors,
     written_byline,
 )
 from .task import ExtractOptions, PageResult
@@ -208,9 +209,10 @@ def _extract_fields(
     # is, when the site is a person's.
     marked = byline_elements(tree)
     bylines = byline_names(marked)
+    written = written_byline(tree)
     authors = choose_authors(
-        [page.authors or [], (found.author or "").split(";"), bylines, written_byline(tree)],
-        list(page.organizations),
+        [page.authors or [], (found.author or "").split(";"), bylines, written],
+        not_authors(page, [*bylines, *written]),
     )
     authors = names_apart(marked, authors)
     parts = paragraphs(canonical_text(body))

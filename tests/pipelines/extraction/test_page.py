@@ -139,13 +139,13 @@ def test_a_template_s_unfilled_byline_is_no_author():
     assert choose_authors([["Benjamin Johnson, Sr. Director of Operations"]], []) == ["Benjamin Johnson"]
 
 
-def declared_authors(*nodes: dict) -> list[str]:
+def declared_authors(*nodes: dict, byline: str = "") -> list[str]:
     import json
 
     graph = json.dumps({"@context": "https://schema.org", "@graph": list(nodes)})
     html = (
         f"<html><head><script type='application/ld+json'>{graph}</script></head>"
-        f"<body><article><h1>Council weighs the harbour plan</h1>{STORY}</article></body></html>"
+        f"<body><article><h1>Council weighs the harbour plan</h1>{byline}{STORY}</article></body></html>"
     )
     fields = extract_article(html, "https://www.example.com/news/harbour-plan")
     assert fields is not None
@@ -168,6 +168,22 @@ def test_a_name_the_page_declares_an_organization_s_is_no_author_unless_also_a_p
     # a personal blog: one node says its publisher is a person
     blogger = {"@type": ["Person", "Organization"], "name": "Gabby Boucher"}
     assert declared_authors({**article, "author": {"name": "Gabby Boucher"}}, blogger) == ["Gabby Boucher"]
+
+
+def test_a_person_publishing_under_their_own_name_is_the_author_when_the_byline_says_so():
+    # publisher and author share the name, the author typed Person: a one-person site, or a
+    # company's writer account; the visible byline tells which credit the page gives
+    article = {
+        "@type": "Article",
+        "headline": "Council weighs the harbour plan",
+        "author": {"@type": "Person", "name": "Kristian Larsen"},
+        "publisher": {"@type": "Organization", "name": "Kristian Larsen"},
+    }
+    signed = '<p class="author">By Kristian Larsen</p>'
+    assert declared_authors(article, byline=signed) == ["Kristian Larsen"]
+    assert declared_authors(article) == []
+    other = '<p class="author">By Ann Lee</p>'
+    assert declared_authors(article, byline=other) == ["Ann Lee"]
 
 
 def test_a_name_set_apart_from_its_role_in_a_byline_is_the_author():
