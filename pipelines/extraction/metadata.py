@@ -98,6 +98,7 @@ _SAME_TITLE, _SHORT_HEADLINE = 0.4, 4
 _CUT_HEADLINE = 100
 # Characters a title's part may have beyond the host's name and still name the site (".com").
 _SITE_EXTRA = 4
+_BAR_MIN_WORDS = 3
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022/\\\u00bb]+\s+")
 _HOME_PATH = re.compile(r"/?(?:index\.\w+)?")
 _GLUED_SITE = re.compile(r"^(?P<first>[\w.]+)[|\-\u2013\u2014:](?P<rest>\S.*)$")
@@ -227,6 +228,11 @@ def _without_role(name: str) -> str:
 
 
 def choose_title(page: PageMetadata, declared: str | None, site_names: list[str], url: str) -> str | None:
+    """The headline, before any " | " left in it (see _before_bar)."""
+    return _before_bar(_chosen_title(page, declared, site_names, url))
+
+
+def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str], url: str) -> str | None:
     """The headline: the page's visible <h1> when it is the story's, else the declared one.
 
     *declared* is the title the page's metadata gives (JSON-LD, Open Graph, <title>). A page
@@ -267,6 +273,17 @@ def choose_title(page: PageMetadata, declared: str | None, site_names: list[str]
     ):
         return reference
     return clean_title(best, site_names, url)
+
+
+def _before_bar(title: str | None) -> str | None:
+    """*title* up to a " | " that is still in it once the site's name is gone: prose has no use
+    for the bar, so what follows it is a subtitle or a section ("... in NYC 2025 | Top 19
+    Companies", "... physical health | Opinion"). A first part of a word or two is the section's
+    name itself ("Opinion | ..."), and stays."""
+    if not title or " | " not in title:
+        return title
+    first = title.split(" | ", 1)[0]
+    return first if word_units(first) >= _BAR_MIN_WORDS else title
 
 
 def _headline_text(h1: HtmlElement, url: str) -> str:

@@ -330,6 +330,21 @@ def test_a_short_h1_naming_the_site_in_the_declared_title_is_no_headline():
     )
 
 
+def test_a_subtitle_or_section_after_a_bar_is_no_part_of_the_headline():
+    head = "<title>Best harbour tours in 2025 | Top 19 Companies | Coast News</title>"
+    assert (
+        titled(head, "<h1>Best harbour tours in 2025 | Top 19 Companies</h1>") == "Best harbour tours in 2025"
+    )
+    head = "<title>How the harbour plan changes the coast | Opinion</title>"
+    assert titled(head, "") == "How the harbour plan changes the coast"
+    # a section's name before the bar stays: the part after it is the headline's own
+    head = "<title>Opinion | Why the harbour plan matters</title>"
+    assert (
+        titled(head, "<h1>Opinion | Why the harbour plan matters</h1>")
+        == "Opinion | Why the harbour plan matters"
+    )
+
+
 def test_a_byline_written_in_plain_markup_names_the_authors():
     from lxml.html import document_fromstring
 
