@@ -98,6 +98,7 @@ _SAME_TITLE, _SHORT_HEADLINE = 0.4, 4
 _CUT_HEADLINE = 100
 # Characters a title's part may have beyond the host's name and still name the site (".com").
 _SITE_EXTRA = 4
+# The part before a title's " | " that is the headline has this many words; shorter, a section's.
 _BAR_MIN_WORDS = 3
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022/\\\u00bb]+\s+")
 _HOME_PATH = re.compile(r"/?(?:index\.\w+)?")
@@ -130,7 +131,7 @@ class PageMetadata:
         meta.document_title = _unescaped(" ".join((tree.findtext(".//title") or "").split())) or None
         meta.h1 = meta.headlines[0] if meta.headlines else None
         organizations: list[str] = []
-        persons: list[str] = []  # nodes typed both
+        personal_sites: list[str] = []  # nodes typed both Person and Organization
         people: list[str] = []  # nodes and authors typed Person
         for node in json_ld_objects(tree):
             types = types_of(node)
@@ -139,7 +140,7 @@ class PageMetadata:
                 people.append(name)
             if name and types & _ORGANIZATION_TYPES:
                 # One node both: the site says it is a person's (a personal blog), not a company's.
-                (persons if "person" in types else organizations).append(name)
+                (personal_sites if "person" in types else organizations).append(name)
             if types & ARTICLE_TYPES:
                 meta.headline = meta.headline or _string(node.get("headline"))
                 meta.published = meta.published or iso_datetime(_string(node.get("datePublished")))
@@ -149,7 +150,7 @@ class PageMetadata:
                     meta.site_name = meta.site_name or _string(publisher.get("name"))
                     organizations.extend(filter(None, [_string(publisher.get("name"))]))
         # A personal site publishes under its author's name, which its publisher node then repeats.
-        meta.organizations = tuple(name for name in organizations if name not in persons)
+        meta.organizations = tuple(name for name in organizations if name not in personal_sites)
         meta.persons = tuple(people)
         meta.site_name = meta.site_name or _meta_content(tree, "og:site_name")
         meta.headline = meta.headline or _meta_content(tree, "og:title")
@@ -382,13 +383,14 @@ def choose_published(
     date-like string in the page, a file name's digits included ("photo_20251208.jpg"), and a bare
     year (a copyright line) as January 1st. So its day counts if the page's text shows it
     (*shown*), a January 1st excepted, or if the quick search of the page's metadata, date
-    elements and URL (*confirmed*, run only then) finds the same day. The page's declared
+    elements and URL (*confirmed*, a millisecond where *shown* may take several) finds the same
+    day. The page's declared
     date-time (*declared*) keeps its time of day when it is that same day. Nothing after the fetch
     is a publication date. Without a date from htmldate, a date written the local way (*local*,
     see localdates) is the page's date.
     """
     day = found if found and found <= fetched_on else None
-    if day and (day.endswith("-01-01") or not shown(day)) and confirmed() != day:
+    if day and confirmed() != day and (day.endswith("-01-01") or not shown(day)):
         day = None
     if declared and day and declared[:10] == day:
         return declared
