@@ -17,8 +17,9 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from lxml import etree
 from lxml.html import HtmlElement
+
+from .markup import body_text
 
 # Pages carry their date near the top; the rest is comments, lists and footers.
 _READ_CHARACTERS = 20_000
@@ -175,27 +176,8 @@ def date_shown(tree: HtmlElement, day: str) -> bool:
 
 
 def _page_text(tree: HtmlElement, separator: str = "") -> str:
-    """The text a reader sees in the page's body (no scripts, styles or comments), digits of every
-    script as ASCII ones. One walk of the tree: an XPath asking each text node for its ancestors
-    takes six times as long on a large page."""
-    parts: list[str] = []
-    for body in tree.iter("body"):
-        hidden = 0
-        for event, element in etree.iterwalk(body, events=("start", "end", "comment", "pi")):
-            if event in ("comment", "pi"):  # their own text is not shown, what follows them is
-                if not hidden and element.tail:
-                    parts.append(element.tail)
-            elif event == "start":
-                if element.tag in _HIDDEN:
-                    hidden += 1
-                elif not hidden and element.text:
-                    parts.append(element.text)
-            else:
-                if element.tag in _HIDDEN:
-                    hidden -= 1
-                if not hidden and element.tail and element is not body:
-                    parts.append(element.tail)
-    return separator.join(parts).translate(_DIGITS)
+    """The text a reader sees, digits of every script as ASCII ones."""
+    return body_text(tree, separator, _HIDDEN).translate(_DIGITS)
 
 
 def _valid(parts: tuple[int, int, int] | None, latest: str) -> str | None:

@@ -22,7 +22,7 @@ from lxml.html import HtmlElement
 
 from pipelines.text import word_units
 
-from .markup import ARTICLE_TYPES, json_ld_types, og_type
+from .markup import ARTICLE_TYPES, body_text, json_ld_types, og_type
 
 # JSON-LD types by the kind of page they mark.
 _TYPE_GROUPS = {
@@ -48,6 +48,7 @@ _TYPE_GROUPS = {
     "ld_event": {"event", "course"},
     "ld_person": {"person", "profilepage"},
 }
+_SCRIPTS = frozenset({"script", "style"})
 _OG_TYPES = ("article", "website", "product", "profile", "video", "book")
 # Class and id words templates use for comments, prices, carts, bylines, documentation...
 CLASS_WORDS = (
@@ -105,7 +106,7 @@ def page_features(
     features["rel_author"] = float(count("//a[contains(@rel,'author')]") > 0)
     features["meta_author"] = float(count("//meta[@name='author' or @property='article:author']") > 0)
 
-    text = " ".join(tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"))
+    text = body_text(tree, " ", _SCRIPTS)
     words = word_units(text)
     link_words = word_units(" ".join(tree.xpath("//body//a//text()")))
     features["log_words"] = math.log1p(words)
