@@ -116,11 +116,12 @@ def _short_lines(body: HtmlElement) -> list[str]:
             if in_link:
                 linked += len(text.strip())
 
-    for event, element in etree.iterwalk(body, events=("start", "end")):
+    # Comments and processing instructions come as events of their own (not "start" and "end"):
+    # only their tail is text ("Subscribe to our<!-- -->newsletter").
+    for event, element in etree.iterwalk(body, events=("start", "end", "comment", "pi")):
         tag = element.tag
-        if not isinstance(tag, str):  # a comment or processing instruction: only its tail is text
-            if event == "end":
-                add(element.tail)
+        if event in ("comment", "pi"):
+            add(element.tail)
             continue
         if event == "start":
             if tag in _BREAKS:

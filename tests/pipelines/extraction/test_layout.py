@@ -105,3 +105,17 @@ def test_a_page_shows_its_short_lines_that_extraction_left_out():
     tree = document_fromstring(html)
     lines = template_line_hashes(tree, STORY)
     assert [list(h) for h in lines] == [list(word_hashes("Share this story with a friend."))]
+
+
+def test_a_short_line_goes_on_past_a_comment_in_it():
+    # frameworks set empty comments between the pieces of one line ("Sign up<!-- --> for...")
+    from pipelines.extraction.lines import template_line_hashes
+    from pipelines.text import word_hashes
+
+    html = (
+        "<html><body><div class='story'>"
+        + "".join(f"<p>{p}</p>" for p in STORY)
+        + "<p>Sign up<!-- --> for our morning newsletter<?pi x?> today.</p></div></body></html>"
+    )
+    lines = template_line_hashes(document_fromstring(html), STORY)
+    assert [list(h) for h in lines] == [list(word_hashes("Sign up for our morning newsletter today."))]
