@@ -69,9 +69,9 @@ def og_type(tree: HtmlElement) -> str:
 
 
 def body_text(tree: HtmlElement, separator: str = "", hidden: frozenset[str] = frozenset()) -> str:
-    """The text of the page's body but that of comments and of the elements named in *hidden*
-    (scripts, styles), its pieces joined by *separator*: what an XPath asking each text node for
-    its ancestors gives, in one walk of the tree and a sixth of the time on a large page."""
+    """The text of the page's body, without that of comments and of the elements named in
+    *hidden* (scripts, styles), its pieces joined by *separator*: what an XPath asking each text
+    node for its ancestors gives, in one walk of the tree and a sixth of the time on a large page."""
     body = next(tree.iter("body"), None)  # the outermost: broken pages nest a second one in it
     if body is None:
         return ""
