@@ -384,7 +384,7 @@ def choose_published(
     year (a copyright line) as January 1st. So its day counts if the page declares it, if the
     quick search of the page's metadata, date elements and URL (*confirmed*, a millisecond where
     *shown* may take several) finds the same day, or if the page's text shows it (*shown*), a
-    January 1st excepted. The page's declared
+    January 1st excepted; else the quick search's own day, if it found one, is the date. The page's declared
     date-time (*declared*) keeps its time of day when it is that same day. Nothing after the fetch
     is a publication date. Without a date from htmldate, a date written the local way (*local*,
     see localdates) is the page's date.
@@ -392,8 +392,8 @@ def choose_published(
     day = found if found and found <= fetched_on else None
     if declared and day and declared[:10] == day:
         return declared
-    if day and confirmed() != day and (day.endswith("-01-01") or not shown(day)):
-        day = None
+    if day and (quick := confirmed()) != day and (day.endswith("-01-01") or not shown(day)):
+        day = quick  # what the quick search found instead, if anything
     return day or local()
 
 

@@ -247,7 +247,7 @@ def dated(body_extra: str, head: str = "") -> str | None:
 
 
 def test_a_date_the_page_shows_or_declares_is_its_date():
-    shown = (clock.now() - timedelta(days=400)).date()
+    shown = (clock.now() - timedelta(days=400)).date().replace(day=15)
     written = f"{shown:%B} {shown.day}, {shown.year}"
     assert dated(f'<div class="entry-meta">Posted {written}</div>') == shown.isoformat()
     declared = f'<meta property="article:published_time" content="{shown.isoformat()}T08:00:00+00:00">'
@@ -256,8 +256,30 @@ def test_a_date_the_page_shows_or_declares_is_its_date():
 
 def test_digits_in_a_file_name_are_no_date():
     # htmldate's widest search reads "20240508" in an image's name as a day: the page shows none.
-    day = (clock.now() - timedelta(days=400)).date()
+    day = (clock.now() - timedelta(days=400)).date().replace(day=15)
     assert dated(f'<img src="/media/harbour_{day:%Y%m%d}.jpg" alt="The harbour">') is None
+
+
+def test_which_evidence_keeps_a_date_htmldate_found():
+    from pipelines.extraction.metadata import choose_published
+
+    day = (clock.now() - timedelta(days=400)).date().replace(day=15).isoformat()
+    other = (clock.now() - timedelta(days=500)).date().isoformat()
+    new_year = f"{clock.now().year - 1}-01-01"
+    declared = f"{day}T08:00:00+00:00"
+    # the page declares that day: nothing else is asked
+    assert choose_published(declared, day, lambda: pytest.fail("asked"), TODAY) == declared
+    # the quick search agrees, or the page's text shows the day
+    assert choose_published(None, day, lambda: day, TODAY, shown=lambda d: False) == day
+    assert choose_published(None, day, lambda: None, TODAY, shown=lambda d: d == day) == day
+    # neither: what the quick search found instead, else nothing
+    assert choose_published(None, day, lambda: other, TODAY, shown=lambda d: False) == other
+    assert choose_published(None, day, lambda: None, TODAY, shown=lambda d: False) is None
+    # a bare 1 January is a guessed year, even where the text shows that day
+    assert choose_published(None, new_year, lambda: None, TODAY, shown=lambda d: True) is None
+    # never after the fetch
+    later = (clock.now() + timedelta(days=2)).date().isoformat()
+    assert choose_published(None, later, lambda: None, TODAY) is None
 
 
 def test_an_h1_that_is_the_logo_linking_home_is_no_headline():
