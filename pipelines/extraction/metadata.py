@@ -39,6 +39,8 @@ _NOT_A_PERSON = {
     "author", "authors", "name", "undefined", "null", "none", "unknown", "guest", "user", "webmaster", "home",
     "privacy", "policy", "terms", "conditions", "cookies",
 }  # fmt: skip
+# A company's legal form ends its name, and a copyright sign marks a rights holder: not a person.
+_COMPANY = re.compile(r"(?:\b(?:inc|llc|llp|ltd|plc|gmbh|corp|corporation)\.?$|©|\(c\))", re.I)
 # Words that begin or end a person's role, which bylines set after the name ("Jane Doe Senior
 # Reporter", "John Roe, CEO").
 _ROLE_WORDS = {
@@ -478,6 +480,8 @@ def _could_be_person(name: str, not_authors: list[str]) -> bool:
     if not any(c.isalpha() for c in name) or len(words) > 6 or "://" in name or "@" in name:
         return False
     if any(c in name for c in "{}<>="):  # a byline element's own <style> or markup, read as text
+        return False
+    if _COMPANY.search(name.strip()):
         return False
     if all(word.strip(".,") in _NOT_A_PERSON for word in words):
         return False

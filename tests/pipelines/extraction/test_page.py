@@ -139,6 +139,14 @@ def test_a_template_s_unfilled_byline_is_no_author():
     assert choose_authors([["Benjamin Johnson, Sr. Director of Operations"]], []) == ["Benjamin Johnson"]
 
 
+def test_a_company_or_a_rights_holder_is_no_author():
+    from pipelines.extraction.metadata import choose_authors
+
+    for name in ("SmartEtailing Inc", "Harbour Works LLC", "Coast Media Ltd.", "The State University ©"):
+        assert choose_authors([[name], ["Ann Lee"]], []) == ["Ann Lee"], name
+    assert choose_authors([["Inca Brown"]], []) == ["Inca Brown"]  # the letters alone are no legal form
+
+
 def declared_authors(*nodes: dict, byline: str = "") -> list[str]:
     import json
 
