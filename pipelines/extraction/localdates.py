@@ -5,7 +5,9 @@ the local way, which htmldate does not read:
 - Korean 2024년 3월 5일;
 - Arabic 5 مارس 2024, with the Egyptian and the Levantine month names and Arabic-Indic digits;
 - Persian solar-calendar dates, 15 اسفند 1402 or 1402/12/15, converted to the Gregorian calendar;
-- Thai Buddhist-era dates, 5 มีนาคม 2567 or 5 มี.ค. 67, converted to the common era.
+- Thai Buddhist-era dates, 5 มีนาคม 2567 or 5 มี.ค. 67, converted to the common era;
+- English dates written out, 20 December 2025 or Jan. 23, 2025: htmldate reads these, but where
+  its widest search settles on a guess (a copyright line's bare year) the written date stands.
 
 The first such date on the page is its date (a story's date stands by its headline, before the
 dates of comments and related stories). Runs in the extraction workers.
@@ -101,6 +103,27 @@ _THAI_MONTHS = {
     for name in names.split()
 }
 _JAPANESE_ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925}
+_ENGLISH_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "january jan",
+            "february feb",
+            "march mar",
+            "april apr",
+            "may",
+            "june jun",
+            "july jul",
+            "august aug",
+            "september sept sep",
+            "october oct",
+            "november nov",
+            "december dec",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
 
 
 def _alternatives(names: dict[str, int]) -> str:
@@ -108,6 +131,20 @@ def _alternatives(names: dict[str, int]) -> str:
 
 
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[int, int, int] | None]]] = [
+    (
+        re.compile(
+            rf"\b({_alternatives(_ENGLISH_MONTHS)})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)(?!\d)",
+            re.I,
+        ),
+        lambda m: (int(m[3]), _ENGLISH_MONTHS[m[1].lower()], int(m[2])),
+    ),
+    (
+        re.compile(
+            rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_alternatives(_ENGLISH_MONTHS)})\.?,?\s+((?:19|20)\d\d)(?!\d)",
+            re.I,
+        ),
+        lambda m: (int(m[3]), _ENGLISH_MONTHS[m[2].lower()], int(m[1])),
+    ),
     (
         re.compile(r"((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"),
         lambda m: (int(m[1]), int(m[2]), int(m[3])),
@@ -148,7 +185,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[int, int,
 def local_date(tree: HtmlElement, latest: str) -> str | None:
     """The first date on the page written in one of the local ways above, as YYYY-MM-DD, if it
     is a real day no later than *latest* (the fetch day)."""
-    text = _page_text(tree)[:_READ_CHARACTERS]
+    text = _page_text(tree, " ")[:_READ_CHARACTERS]  # text nodes apart: "Home" then "Mar. 5, 2024"
     found: list[tuple[int, str]] = []
     for pattern, read in _PATTERNS:
         for match in pattern.finditer(text):

@@ -35,6 +35,8 @@ def page(snippet: str) -> str:
         ("วันที่ 5 มีนาคม 2567", "2024-03-05"),
         ("(19 ก.พ. 61)", "2018-02-19"),
         ("วันที่ ๕ มีนาคม ๒๕๖๗", "2024-03-05"),
+        ("Posted 5 March 2024", "2024-03-05"),
+        ("Mar. 5th, 2024 | 4 min read", "2024-03-05"),
     ],
 )
 def test_local_dates_are_read_and_converted(snippet, expected):
@@ -48,6 +50,7 @@ def test_local_dates_are_read_and_converted(snippet, expected):
         "2024年2月30日",  # no such day
         "1402/13/01",  # no thirteenth month
         "价格：2024元",  # a year-like number alone
+        "Mayor 12, 2024",  # no month
         "<script>var d='2024年3月5日';</script>",  # not the page's text
     ],
 )
