@@ -1,5 +1,6 @@
-"""Publication dates in the page's text: whether a date is shown there at all, and those written
-the local way, which htmldate does not read:
+"""Publication dates in the page's text: whether a given day is shown there at all, and the first
+date written in one of these ways, for pages where htmldate gives none (it reads none of the first
+five):
 
 - Chinese and Japanese 2024年3月5日, and the Japanese era years (令和6年3月5日);
 - Korean 2024년 3월 5일;
