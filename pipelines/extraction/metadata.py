@@ -96,6 +96,8 @@ _NAME_ONLY = re.compile(_NAME)
 _NAME_LIST = re.compile(r"\s*(?:,|\band\b|&)\s*")
 # An <h1> this unlike the declared headline, and this short, names the site or a section.
 _SAME_TITLE, _SHORT_HEADLINE = 0.4, 4
+# An <h1> longer than this is a paragraph; one in capitals this like the declared title is it.
+_LONG_HEADLINE, _SAME_CASED = 30, 0.8
 # A headline this long may have been cut at a plugin's limit (110 characters is common).
 _CUT_HEADLINE = 100
 # Characters a title's part may have beyond the host's name and still name the site (".com").
@@ -252,6 +254,13 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
     unlike = bool(reference) and _similarity(best, reference or "") < _SAME_TITLE
     label = word_units(best) <= _SHORT_HEADLINE < word_units(reference or "")
     if unlike and (label or _names_site(best, site_names, url)):
+        return reference
+    # An <h1> of a paragraph's length is the page's lead, not its headline; one in capitals is
+    # the declared headline styled, which keeps its words' case.
+    if reference and (
+        word_units(best) > _LONG_HEADLINE
+        or (best.isupper() and not reference.isupper() and _similarity(best, reference) >= _SAME_CASED)
+    ):
         return reference
     # A short <h1> that is the first or last part of the declared "Headline | Site" (or of the
     # <title>), whose other part is longer, names the site.

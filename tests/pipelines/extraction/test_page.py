@@ -360,6 +360,16 @@ def test_a_short_h1_naming_the_site_in_the_declared_title_is_no_headline():
     )
 
 
+def test_an_h1_that_is_a_lead_paragraph_or_set_in_capitals_gives_way_to_the_declared_title():
+    head = '<meta property="og:title" content="Harbour plan costs double | Coast News">'
+    lead = " ".join(["The council learned on Tuesday that the harbour plan will cost twice"] * 4)
+    assert titled(head, f"<h1>{lead}</h1>") == "Harbour plan costs double"
+    head = '<meta property="og:title" content="Harbour plan costs double in 2026 | Coast News">'
+    assert titled(head, "<h1>HARBOUR PLAN COSTS DOUBLE IN 2026</h1>") == "Harbour plan costs double in 2026"
+    # a headline in capitals that the declared title does not give stays
+    assert titled(head, "<h1>COUNCIL VOTES ON THE NEW SEA WALL</h1>") == "COUNCIL VOTES ON THE NEW SEA WALL"
+
+
 def test_a_subtitle_or_section_after_a_bar_is_no_part_of_the_headline():
     head = "<title>Best harbour tours in 2025 | Top 19 Companies | Coast News</title>"
     assert (
