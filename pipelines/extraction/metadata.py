@@ -96,6 +96,7 @@ _NAME_ONLY = re.compile(_NAME)
 _NAME_LIST = re.compile(r"\s*(?:,|\band\b|&)\s*")
 # An <h1> this unlike the declared headline, and this short, names the site or a section.
 _SAME_TITLE, _SHORT_HEADLINE = 0.4, 4
+_LABEL_BEFORE = re.compile(r"\s*\w+\s*:\s*")
 # An <h1> longer than this is a paragraph; one in capitals this like the declared title is it.
 _LONG_HEADLINE, _SAME_CASED = 30, 0.8
 # A headline this long may have been cut at a plugin's limit (110 characters is common).
@@ -260,6 +261,14 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
     if reference and (
         word_units(best) > _LONG_HEADLINE
         or (best.isupper() and not reference.isupper() and _similarity(best, reference) >= _SAME_CASED)
+    ):
+        return reference
+    # An <h1> that is the declared headline after a one-word label of its own ("Blog: ...",
+    # "Title:..."); two words or more before the colon may be the headline's own.
+    if (
+        reference
+        and best.casefold().endswith(reference.casefold())
+        and _LABEL_BEFORE.fullmatch(best[: len(best) - len(reference)])
     ):
         return reference
     # A short <h1> that is the first or last part of the declared "Headline | Site" (or of the

@@ -370,6 +370,16 @@ def test_an_h1_that_is_a_lead_paragraph_or_set_in_capitals_gives_way_to_the_decl
     assert titled(head, "<h1>COUNCIL VOTES ON THE NEW SEA WALL</h1>") == "COUNCIL VOTES ON THE NEW SEA WALL"
 
 
+def test_a_label_the_h1_sets_before_the_declared_headline_is_no_part_of_it():
+    site = '<meta property="og:site_name" content="Coast News">'
+    head = site + '<meta property="og:title" content="Harbour plan costs double | Coast News">'
+    assert titled(head, "<h1>Blog: Harbour plan costs double</h1>") == "Harbour plan costs double"
+    assert titled(head, "<h1>Title:Harbour plan costs double</h1>") == "Harbour plan costs double"
+    # words of the headline's own before a colon stay
+    head = site + '<meta property="og:title" content="costs double | Coast News">'
+    assert titled(head, "<h1>Harbour plan: costs double</h1>") == "Harbour plan: costs double"
+
+
 def test_a_subtitle_or_section_after_a_bar_is_no_part_of_the_headline():
     head = "<title>Best harbour tours in 2025 | Top 19 Companies | Coast News</title>"
     assert (
