@@ -96,6 +96,7 @@ _NAME_ONLY = re.compile(_NAME)
 _NAME_LIST = re.compile(r"\s*(?:,|\band\b|&)\s*")
 # An <h1> this unlike the declared headline, and this short, names the site or a section.
 _SAME_TITLE, _SHORT_HEADLINE = 0.4, 4
+# A one-word label an <h1> sets before the headline ("Blog: ").
 _LABEL_BEFORE = re.compile(r"\s*\w+\s*:\s*")
 # An <h1> longer than this is a paragraph; one in capitals this like the declared title is it.
 _LONG_HEADLINE, _SAME_CASED = 30, 0.8
