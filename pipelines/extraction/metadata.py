@@ -401,14 +401,14 @@ def choose_published(
     """The publication date.
 
     *found* is htmldate's extensive search for the original date. At its widest it reads any
-    date-like string in the page, a file name's digits included ("photo_20251208.jpg"), and a bare
-    year (a copyright line) as January 1st. So its day counts if the page declares it, if the
-    quick search of the page's metadata, date elements and URL (*confirmed*, a millisecond where
-    *shown* may take several) finds the same day, or if the page's text shows it (*shown*), a
-    January 1st excepted; else the quick search's own day, if it found one, is the date. The page's declared
-    date-time (*declared*) keeps its time of day when it is that same day. Nothing after the fetch
-    is a publication date. Without a date from htmldate, a date written the local way (*local*,
-    see localdates) is the page's date.
+    date-like string in the page, a file name's digits included ("photo_20251208.jpg"), and a
+    bare year (a copyright line) as January 1st. So its day counts if the page declares it
+    (*declared*, whose time of day is then kept), if the quick search of the page's metadata,
+    date elements and URL (*confirmed*, a millisecond where *shown* may take several) finds the
+    same day, or if the page's text shows it (*shown*), a January 1st excepted; failing all
+    three, the quick search's own day, if it found one. Nothing after the fetch is a publication
+    date. Without a date from htmldate, a date written the local way (*local*, see localdates)
+    is the page's date.
     """
     day = found if found and found <= fetched_on else None
     if declared and day and declared[:10] == day:
