@@ -8,12 +8,17 @@ drops, signals, clock, urls, text, signatures, rules. Stages never import each o
 
 from __future__ import annotations
 
-from scrapy.exceptions import NotConfigured
-from scrapy.settings import BaseSettings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def require_asyncio(settings: BaseSettings, stage: str) -> None:
     """The stages await thread and process pools through asyncio: refuse any other reactor."""
+    # Imported here: the extraction workers import this package too, and never use Scrapy.
+    from scrapy.exceptions import NotConfigured
+
     reactor = settings.get("TWISTED_REACTOR") or ""
     if settings.getbool("TWISTED_REACTOR_ENABLED", True) and "asyncio" not in reactor:
         raise NotConfigured(

@@ -15,6 +15,18 @@ metadata.py      title, authors, date, language and canonical URL from the page'
 localdates.py    dates written the local way: CJK, Arabic, Persian and Thai calendars
 """
 
-from .stage import ExtractionPipeline
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["ExtractionPipeline"]
+
+
+def __getattr__(name: str) -> Any:
+    # The stage is imported when Scrapy asks for it, not with the package: the workers import
+    # the package for pipelines.extraction.worker, and the stage would bring Scrapy into them.
+    if name == "ExtractionPipeline":
+        from .stage import ExtractionPipeline
+
+        return ExtractionPipeline
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

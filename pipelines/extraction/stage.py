@@ -31,13 +31,12 @@ from scrapy.statscollectors import StatsCollector
 
 from pipelines import require_asyncio
 from pipelines.drops import ExtractionFailed, NoArticleText, NotAnArticle
-from pipelines.garbage import collect_less
 from pipelines.items import ArticleItem, Carried, PageItem
 from pipelines.origin.credits import DEFAULT_RULES_FILE, load_credit_rules
 from pipelines.siterules import Rules, RulesError, load_rules
 
 from .task import ExtractOptions, PageResult
-from .worker import process_page, warm_up
+from .worker import process_page, start
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +52,7 @@ class ExtractionPipeline:
         self.options = options
         self.rules = rules or Rules()
         self._pool: ProcessPoolExecutor | None = None
+        self._starting: asyncio.Future[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
@@ -79,17 +79,34 @@ class ExtractionPipeline:
 
     async def open_spider(self) -> None:
         self._pool = self._start_pool()
+        # Not awaited: the workers start (imports and the language model, a second or two) while
+        # the crawl fetches its first pages, which wait in the pool's queue meanwhile.
+        self._starting = asyncio.ensure_future(self._started(self._pool))
+
+    async def _started(self, pool: ProcessPoolExecutor) -> None:
+        # The pool starts a worker for each task it is given while no worker is idle.
         loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(self._pool, warm_up) for _ in range(self.workers)))
-        logger.info("extraction pool started with %d worker processes", self.workers)
+        began = time.monotonic()
+        try:
+            await asyncio.gather(*(loop.run_in_executor(pool, os.getpid) for _ in range(self.workers)))
+        except BrokenProcessPool as exc:  # the pages then fail one by one, each counted
+            logger.error("the extraction workers could not start: %s", exc)
+            return
+        logger.info(
+            "extraction pool started with %d worker processes in %.1f s",
+            self.workers,
+            time.monotonic() - began,
+        )
 
     def _start_pool(self) -> ProcessPoolExecutor:
         # "spawn": a forked copy of the crawler process would inherit the reactor and its threads.
         return ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=collect_less
+            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=start
         )
 
     async def close_spider(self) -> None:
+        if self._starting is not None:
+            self._starting.cancel()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
