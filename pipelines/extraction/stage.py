@@ -19,9 +19,12 @@ import dataclasses
 import logging
 import multiprocessing
 import os
+import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -78,17 +81,15 @@ class ExtractionPipeline:
         return cls(crawler.stats, workers, options, rules)
 
     async def open_spider(self) -> None:
-        self._pool = self._start_pool()
+        self._pool, spawned = self._start_pool()
         # Not awaited: the workers start (imports and the language model, a second or two) while
         # the crawl fetches its first pages, which wait in the pool's queue meanwhile.
-        self._starting = asyncio.ensure_future(self._started(self._pool))
+        self._starting = asyncio.ensure_future(self._started(spawned))
 
-    async def _started(self, pool: ProcessPoolExecutor) -> None:
-        # The pool starts a worker for each task it is given while no worker is idle.
-        loop = asyncio.get_running_loop()
+    async def _started(self, spawned: list[Future[int]]) -> None:
         began = time.monotonic()
         try:
-            await asyncio.gather(*(loop.run_in_executor(pool, os.getpid) for _ in range(self.workers)))
+            await asyncio.gather(*map(asyncio.wrap_future, spawned))
         except BrokenProcessPool as exc:  # the pages then fail one by one, each counted
             logger.error("the extraction workers could not start: %s", exc)
             return
@@ -98,11 +99,16 @@ class ExtractionPipeline:
             time.monotonic() - began,
         )
 
-    def _start_pool(self) -> ProcessPoolExecutor:
+    def _start_pool(self) -> tuple[ProcessPoolExecutor, list[Future[int]]]:
+        """A pool whose workers are starting, and a task given to each (done once it has started)."""
         # "spawn": a forked copy of the crawler process would inherit the reactor and its threads.
-        return ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=start
         )
+        # The pool starts a worker for each task it is given while no worker is idle.
+        with _main_script_hidden():
+            spawned = [pool.submit(os.getpid) for _ in range(self.workers)]
+        return pool, spawned
 
     async def close_spider(self) -> None:
         if self._starting is not None:
@@ -192,7 +198,7 @@ class ExtractionPipeline:
                 self.stats.inc_value("extract/worker_crashed")
                 logger.error("an extraction worker died; restarting the pool")
                 pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = self._start_pool()
+                self._pool, _ = self._start_pool()
             if retry:
                 return await self._process(
                     body, http_charset, url, language, options, request_url, fetched_on, retry=False
@@ -203,3 +209,25 @@ class ExtractionPipeline:
             self.stats.inc_value("extract/failed")
             logger.warning("extraction failed on %s: %r", url, exc)
             raise ExtractionFailed(f"extraction failed on {url}: {exc!r}") from exc
+
+
+@contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """While worker processes are spawned, the program's main script is not named to them.
+
+    A spawned process runs the parent's main script again (multiprocessing does, so that
+    functions defined there can be unpickled), and the `scrapy` script imports Scrapy, Twisted
+    and the crawl command: a third of a second and about 30 MB in every worker, which only ever
+    runs pipelines.extraction.worker's functions. (`python -m scrapy` names a package's
+    __main__, which multiprocessing leaves alone.)
+    """
+    main = sys.modules["__main__"]
+    path = getattr(main, "__file__", None)
+    if path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import subprocess
+import sys
 
 from scrapy.utils.misc import build_from_crawler
 
@@ -13,6 +16,7 @@ from pipelines.garbage import YOUNG_GENERATION_THRESHOLD
 from pipelines.items import ArticleItem, PageItem
 from pipelines.signatures import Signer
 from tests.fixtures.components import project_crawler
+from tests.fixtures.crawls import ROOT
 
 
 def test_extraction_runs_in_worker_processes(newsroom):
@@ -55,10 +59,37 @@ def test_extraction_runs_in_worker_processes(newsroom):
 
 def test_workers_collect_garbage_less_often_than_python_by_default():
     stage = build_from_crawler(ExtractionPipeline, project_crawler(EXTRACT_WORKERS=1))
-    pool = stage._start_pool()
+    pool, _ = stage._start_pool()
     try:
         young, middle, old = pool.submit(gc.get_threshold).result()
     finally:
         pool.shutdown()
     assert young == YOUNG_GENERATION_THRESHOLD
     assert (middle, old) == gc.get_threshold()[1:]
+
+
+# Run as the `scrapy` script runs: a main script that imports Scrapy before it starts the crawl.
+SCRIPT = """
+import scrapy.cmdline
+from scrapy.utils.misc import build_from_crawler
+from pipelines.extraction import ExtractionPipeline
+from tests.fixtures.components import project_crawler
+from tests.fixtures.crawls import ROOT
+
+if __name__ == "__main__":
+    stage = build_from_crawler(ExtractionPipeline, project_crawler(EXTRACT_WORKERS=1))
+    pool, _ = stage._start_pool()
+    try:
+        print(pool.submit(eval, "[m for m in ('scrapy', 'twisted') if m in __import__('sys').modules]").result())
+    finally:
+        pool.shutdown()
+"""
+
+
+def test_workers_of_a_crawl_started_by_a_script_do_not_run_the_script(tmp_path):
+    script = tmp_path / "crawl_script.py"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]"]
