@@ -178,37 +178,35 @@ def clean_title(title: str, site_names: list[str], url: str) -> str | None:
     title = " ".join(title.split())
     if not title:
         return None
-    host_label = _host_label(url)
-    host_labels = _host_labels(url)
 
-    def is_site(part: str) -> bool:
-        key = _squash(part)
-        if not key:
-            return False
-        for name in map(_squash, site_names):
-            # "Site", "Site - Official site", or a long enough part of the name ("Reuters")
-            if name and (key == name or name in key or (len(key) >= 5 and key in name)):
-                return True
-        # "Reuters.com", "Ultima Hora Mallorca", "Bridgestone Tires" (tires.bridgestone.com): a
-        # name of the host's, and not much else
-        return key == host_label or any(
-            label in key and len(key) <= 2 * len(label) + _SITE_EXTRA for label in host_labels
-        )
-
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
+    # parts and the separators between them, alternately: [part, separator, part, ...]
+    pieces = re.split(f"({_TITLE_SEPARATORS.pattern})", title)
+    if len(pieces) < 3:
         # "PressTV-Headline": a site name glued to the headline by a separator without spaces
         glued = _GLUED_SITE.match(title)
-        return glued["rest"] if glued and is_site(glued["first"]) else title
+        return glued["rest"] if glued and _is_site_name(glued["first"], site_names, url) else title
 
-    while len(parts) > 1 and is_site(parts[-1]):
-        parts.pop()
-    while len(parts) > 1 and is_site(parts[0]):
-        parts.pop(0)
-    # Rejoin with the original separators by cutting the title where the kept parts start and end.
-    start = title.find(parts[0])
-    end = title.rfind(parts[-1]) + len(parts[-1])
-    return title[start:end].strip() or title
+    while len(pieces) > 1 and _is_site_name(pieces[-1], site_names, url):
+        del pieces[-2:]
+    while len(pieces) > 1 and _is_site_name(pieces[0], site_names, url):
+        del pieces[:2]
+    return "".join(pieces).strip() or title
+
+
+def _is_site_name(part: str, site_names: list[str], url: str) -> bool:
+    """Whether a title's *part* names the site rather than the story."""
+    key = _squash(part)
+    if not key:
+        return False
+    for name in map(_squash, site_names):
+        # "Site", "Site - Official site", or a long enough part of the name ("Reuters")
+        if name and (key == name or name in key or (len(key) >= 5 and key in name)):
+            return True
+    # "Reuters.com", "Ultima Hora Mallorca", "Bridgestone Tires" (tires.bridgestone.com): a
+    # name of the host's, and not much else
+    return key == _host_label(url) or any(
+        label in key and len(key) <= 2 * len(label) + _SITE_EXTRA for label in _host_labels(url)
+    )
 
 
 def clean_authors(names: list[str]) -> list[str]:
@@ -247,7 +245,9 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
     site's or the section's name.
     """
     headline = _unescaped(page.headline or declared or "")
-    if page.document_title and _cut_short(headline, page.document_title):
+    if page.document_title and (
+        _cut_short(headline, page.document_title) or _names_only_the_site(headline, page, site_names, url)
+    ):
         headline = page.document_title
     reference = clean_title(headline, site_names, url)
     if not page.headlines:
@@ -295,6 +295,15 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
     ):
         return reference
     return clean_title(best, site_names, url)
+
+
+def _names_only_the_site(headline: str, page: PageMetadata, site_names: list[str], url: str) -> bool:
+    """Whether the declared *headline* is only the site's name where the page's <title> says more
+    (trafilatura's title falls back on a blog's name in its <h1>). The site's name is here the one
+    the page declares, or its host's: trafilatura's guess of it is at times the headline itself."""
+    declared_site = [page.site_name] if page.site_name else []
+    title = clean_title(page.document_title or "", site_names, url) or ""
+    return _names_site(headline, declared_site, url) and not _is_site_name(title, site_names, url)
 
 
 def _before_bar(title: str | None) -> str | None:
@@ -511,10 +520,14 @@ def _could_be_person(name: str, not_authors: list[str]) -> bool:
 
 
 def _names_site(text: str, site_names: list[str], url: str) -> bool:
+    """Whether *text* as a whole is the site's name: one of *site_names*, or its host's name and
+    not much else ("Gullnotes's Blog" on blog.gullnotes.com)."""
     key = _squash(text)
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     return bool(key) and (
-        key in (_host_label(url), _squash(host)) or any(key == _squash(name) for name in site_names)
+        key in (_host_label(url), _squash(host))
+        or any(key == _squash(name) for name in site_names)
+        or any(label in key and len(key) <= 2 * len(label) + _SITE_EXTRA for label in _host_labels(url))
     )
 
 

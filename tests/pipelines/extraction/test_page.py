@@ -93,6 +93,8 @@ def test_malformed_html_does_not_raise():
             "https://tires.bridgestone.test/a",
             "Car care checklist",
         ),
+        # the site's name again inside the part kept
+        ("Coast • Coast Magazine", "Coast Magazine", "https://coastmagazine.test/a", "Coast"),
         (
             "Sicherheits-Check für KI in Autos: BSI und ZF starten Projekt",
             "Bundesamt für Sicherheit",
@@ -358,6 +360,17 @@ def test_a_short_h1_naming_the_site_in_the_declared_title_is_no_headline():
         titled(head, "<h1>Harbour Safety</h1>", "https://www.chsa.test/alerts/harbour-safety")
         == "Harbour Safety"
     )
+
+
+def test_a_declared_title_that_is_only_the_blogs_name_gives_way_to_the_title():
+    url = "https://blog.gullnotes.test/harbour-works-report-39"
+    head = "<title>Harbour works: progress report #39</title>"
+    assert titled(head, "<h1>Gullnotes's Blog</h1>", url) == "Harbour works: progress report #39"
+    # trafilatura may take the headline for the site's name: that does not make it the site's
+    url = "https://blog.sailing-harbour.test/2007/05/20/results"
+    headline = "Results: harbour regatta, junior class, 19.5.2007"
+    head = f"<title>{headline} | Gull Bay Yachting</title>"
+    assert titled(head, f"<h1>{headline}</h1>", url) == headline
 
 
 def test_an_h1_that_is_a_lead_paragraph_or_set_in_capitals_gives_way_to_the_declared_title():
