@@ -11,7 +11,8 @@ five):
   its widest search settles on a guess (a copyright line's bare year) the written date stands.
 
 The first such date on the page is its date (a story's date stands by its headline, before the
-dates of comments and related stories). Runs in the extraction workers.
+dates of comments and related stories). All of them tell which of a numeric date's first two
+numbers is its day (written_days). Runs in the extraction workers.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ _EARLIEST_YEAR = 1970
 _HIDDEN = frozenset({"script", "style", "noscript"})
 # A written date's day of the month stands this close to its year ("September 30, 2025").
 _DATE_SPAN = 20
+_ISO_DAY = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})")
 
 _DIGITS = str.maketrans(
     {
@@ -195,6 +197,24 @@ def local_date(tree: HtmlElement, latest: str) -> str | None:
                 found.append((match.start(), day))
                 break  # the first of each kind is enough: the earliest of all is taken
     return min(found)[1] if found else None
+
+
+def written_days(tree: HtmlElement, latest: str) -> set[str]:
+    """Every day no later than *latest* that the page writes so that its month cannot be taken
+    for its day: in words or a local script ("March 9, 2026", "2026年3月9日") in its text, or as
+    ISO dates in its <time datetime> attributes. "03-09-2026" may be either."""
+    text = _page_text(tree, " ")[:_READ_CHARACTERS]
+    days = {
+        day
+        for pattern, read in _PATTERNS
+        for match in pattern.finditer(text)
+        if (day := _valid(read(match), latest))
+    }
+    for value in tree.xpath("//time/@datetime"):
+        iso = _ISO_DAY.match(value)
+        if iso and (day := _valid((int(iso[1]), int(iso[2]), int(iso[3])), latest)):
+            days.add(day)
+    return days
 
 
 def date_shown(tree: HtmlElement, day: str) -> bool:

@@ -406,6 +406,7 @@ def choose_published(
     fetched_on: str,
     local: Callable[[], str | None] = lambda: None,
     shown: Callable[[str], bool] = lambda day: True,
+    written: Callable[[], set[str]] = set,
 ) -> str | None:
     """The publication date.
 
@@ -418,13 +419,30 @@ def choose_published(
     three, the quick search's own day, if it found one. Nothing after the fetch is a publication
     date. Without a date from htmldate, a date written the local way (*local*, see localdates)
     is the page's date.
+
+    A numeric date whose first two numbers could both be the month ("03-09-2026") may have been
+    read the wrong way round: where the page writes the other reading in words, or in an ISO
+    <time datetime>, and never this one (*written*, the days it writes so), the other it is.
     """
     day = found if found and found <= fetched_on else None
     if declared and day and declared[:10] == day:
         return declared
     if day and (quick := confirmed()) != day and (day.endswith("-01-01") or not shown(day)):
         day = quick  # what the quick search found instead, if anything
+    if day and (other := _month_and_day_swapped(day)) and other <= fetched_on:
+        days = written()
+        if other in days and day not in days:
+            day = other
     return day or local()
+
+
+def _month_and_day_swapped(day: str) -> str | None:
+    """*day* (YYYY-MM-DD) with its month and day of the month the other way round, where that is
+    a date too and another one."""
+    year, month, day_of_month = day[:10].split("-")
+    if month == day_of_month or int(day_of_month) > 12:
+        return None
+    return f"{year}-{day_of_month}-{month}"
 
 
 def byline_elements(tree: HtmlElement) -> list[HtmlElement]:

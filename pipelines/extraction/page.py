@@ -39,7 +39,7 @@ from .charset import decode_page
 from .judge import judge_article
 from .layout import has_layout_tables, unwrap_layout_tables
 from .lines import template_line_hashes
-from .localdates import date_shown, local_date
+from .localdates import date_shown, local_date, written_days
 from .metadata import (
     PageMetadata,
     byline_elements,
@@ -203,6 +203,7 @@ def _extract_fields(
         fetched_on,
         lambda: local_date(tree, fetched_on),
         lambda day: date_shown(tree, day),
+        lambda: written_days(tree, fetched_on),
     )
     # The page's JSON-LD persons first, then trafilatura's (meta, JSON-LD, its byline search), then
     # our byline search. A name the page declares an organization's is no author; a site's name

@@ -292,6 +292,34 @@ def test_which_evidence_keeps_a_date_htmldate_found():
     assert choose_published(None, later, lambda: None, TODAY) is None
 
 
+def test_a_numeric_date_read_the_wrong_way_round_is_read_as_the_page_writes_it():
+    base = (clock.now() - timedelta(days=400)).date()
+    day = base.replace(day=9 if base.month != 9 else 10)  # both numbers could be a month
+    written = f"{day:%B} {day.day}, {day.year}"
+    month_first = f'<meta name="article:published_time" content="{day:%m-%d-%Y}">'
+    assert dated(f'<div class="byline">Published {written}</div>', head=month_first) == day.isoformat()
+    iso = f'<time datetime="{day.isoformat()}T19:38:01Z">{day:%m/%d/%Y} 7:38:01 PM</time>'
+    assert dated(f'<small class="byline">{iso}</small>') == day.isoformat()
+
+
+def test_a_numeric_date_is_turned_round_only_on_the_pages_word():
+    from pipelines.extraction.metadata import choose_published
+
+    base = (clock.now() - timedelta(days=400)).date()
+    day = base.replace(day=9 if base.month != 9 else 10)
+    swapped = f"{day.year}-{day.day:02d}-{day.month:02d}"
+    assert choose_published(None, swapped, lambda: swapped, TODAY, written=lambda: {day.isoformat()}) == (
+        day.isoformat()
+    )
+    # the page writes both, or neither: the day read stays
+    both = {day.isoformat(), swapped}
+    assert choose_published(None, swapped, lambda: swapped, TODAY, written=lambda: both) == swapped
+    assert choose_published(None, swapped, lambda: swapped, TODAY, written=set) == swapped
+    # a day of the month over 12 has no other reading
+    late = day.replace(day=15).isoformat()
+    assert choose_published(None, late, lambda: late, TODAY, written=lambda: pytest.fail("asked")) == late
+
+
 def test_an_h1_that_is_the_logo_linking_home_is_no_headline():
     logo = '<h1><a href="https://www.example.com/">Example, the first daily of the coast.</a></h1>'
     head = '<meta property="og:title" content="Council weighs the harbour plan and its costs">'
