@@ -487,7 +487,7 @@ def byline_names(bylines: list[HtmlElement]) -> list[str]:
     """The first short text of the page's byline elements (see byline_elements)."""
     for element in bylines:
         names = element.xpath(".//*[@itemprop='name']")
-        text = " ".join((names[0] if names else element).text_content().split())
+        text = " ".join(" ".join((names[0] if names else element).itertext()).split())
         if len(text) > 2 and len(text.split()) <= _BYLINE_MAX_WORDS:
             return [text]
     return []

@@ -214,6 +214,18 @@ def test_a_name_set_apart_from_its_role_in_a_byline_is_the_author():
     assert names_apart(bylines, ["Lee and Kim"]) == ["Lee and Kim"]
 
 
+def test_a_byline_s_label_and_name_in_elements_of_their_own_are_read_apart():
+    from lxml.html import document_fromstring
+
+    from pipelines.extraction.metadata import byline_elements, byline_names, clean_authors
+
+    tree = document_fromstring(
+        "<html><body><div class='author-wrapper'><div><div>Author</div></div><div>Jane Doe</div>"
+        "</div></body></html>"
+    )
+    assert clean_authors(byline_names(byline_elements(tree))) == ["Jane Doe"]
+
+
 def test_language_prefers_a_confident_detection_then_the_declaration():
     english = "The government announced on Monday that the new rules would take effect next year."
     assert choose_language(english, ["de"]) == "en"
