@@ -93,6 +93,7 @@ _WRITTEN_NAME = re.compile(
     rf"(?=$|\s*[,|•·⋅–—-]|\s+(?:on|in|at|for|updated|posted|published|\d|(?i:{_MONTH})\b))"
 )
 _NAME_ONLY = re.compile(_NAME)
+_MONTH_ONLY = re.compile(_MONTH, re.I)
 _NAME_LIST = re.compile(r"\s*(?:,|\band\b|&)\s*")
 # An <h1> this unlike the declared headline, and this short, names the site or a section.
 _SAME_TITLE, _SHORT_HEADLINE = 0.4, 4
@@ -532,6 +533,8 @@ def _could_be_person(name: str, not_authors: list[str]) -> bool:
     if all(word.strip(".,") in _NOT_A_PERSON for word in words):
         return False
     if sum(c.isdigit() for c in name) >= 2 or not _BYLINE_DATE.sub("", f" {name}"):  # a date
+        return False
+    if _MONTH_ONLY.fullmatch(name.strip()):  # a date's month, the rest of it lost ("August")
         return False
     # Declared names only: a personal site is often named after its author.
     return not any(_squash(name) == _squash(other) for other in not_authors)

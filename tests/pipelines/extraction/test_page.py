@@ -139,6 +139,10 @@ def test_a_template_s_unfilled_byline_is_no_author():
     # nor is a style sheet the byline element holds, or the comma its role leaves behind
     assert choose_authors([[".co-authors{display:inline}"]], []) == []
     assert choose_authors([["Benjamin Johnson, Sr. Director of Operations"]], []) == ["Benjamin Johnson"]
+    # nor a date, or its month alone
+    for date in ("March 3", "Sep. 2025", "August"):
+        assert choose_authors([[date], ["Ann Lee"]], []) == ["Ann Lee"], date
+    assert choose_authors([["August Wilson"]], []) == ["August Wilson"]
 
 
 def test_a_company_or_a_rights_holder_is_no_author():
