@@ -12,14 +12,16 @@ five):
 
 The first such date on the page is its date (a story's date stands by its headline, before the
 dates of comments and related stories). All of them tell which of a numeric date's first two
-numbers is its day (written_days). Runs in the extraction workers.
+numbers is its day. WrittenDates answers these questions of one page. Runs in the extraction
+workers.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
+from functools import cached_property
 
 from lxml.html import HtmlElement
 
@@ -185,57 +187,56 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[int, int,
 ]
 
 
-def local_date(tree: HtmlElement, latest: str) -> str | None:
-    """The first date on the page written in one of the local ways above, as YYYY-MM-DD, if it
-    is a real day no later than *latest* (the fetch day)."""
-    text = _page_text(tree, " ")[:_READ_CHARACTERS]  # text nodes apart: "Home" then "Mar. 5, 2024"
-    found: list[tuple[int, str]] = []
-    for pattern, read in _PATTERNS:
-        for match in pattern.finditer(text):
-            day = _valid(read(match), latest)
-            if day:
-                found.append((match.start(), day))
-                break  # the first of each kind is enough: the earliest of all is taken
-    return min(found)[1] if found else None
+class WrittenDates:
+    """The dates a page writes for its readers; its text is read once, for all three questions."""
 
+    def __init__(self, tree: HtmlElement, latest: str) -> None:
+        self.tree = tree
+        self.latest = latest  # the fetch day: nothing later is a date of the page's
 
-def written_days(tree: HtmlElement, latest: str) -> set[str]:
-    """Every day no later than *latest* that the page writes so that its month cannot be taken
-    for its day: in words or a local script ("March 9, 2026", "2026年3月9日") in its text, or as
-    ISO dates in its <time datetime> attributes. "03-09-2026" may be either."""
-    text = _page_text(tree, " ")[:_READ_CHARACTERS]
-    days = {
-        day
-        for pattern, read in _PATTERNS
-        for match in pattern.finditer(text)
-        if (day := _valid(read(match), latest))
-    }
-    for value in tree.xpath("//time/@datetime"):
-        iso = _ISO_DAY.match(value)
-        if iso and (day := _valid((int(iso[1]), int(iso[2]), int(iso[3])), latest)):
-            days.add(day)
-    return days
+    @cached_property
+    def _text(self) -> str:
+        """The text a reader sees, digits of every script as ASCII ones, its text nodes apart: a
+        template sets "Home" and "Mar. 5, 2024", or "Dec 8, 2025" and "6 min read", side by side."""
+        return body_text(self.tree, " ", _HIDDEN).translate(_DIGITS)
 
+    def _dates(self) -> Iterator[tuple[int, str]]:
+        """Where on the page, and which day, each date written one of the ways above is."""
+        text = self._text[:_READ_CHARACTERS]
+        for pattern, read in _PATTERNS:
+            for match in pattern.finditer(text):
+                if day := _valid(read(match), self.latest):
+                    yield match.start(), day
 
-def date_shown(tree: HtmlElement, day: str) -> bool:
-    """Whether the page writes *day* (YYYY-MM-DD) in its text or a <meta> declaration: its year
-    with the day of the month beside it, in whatever order and language ("Dec 8, 2025",
-    "8.12.2025", "2025年12月8日", "8 grudnia 2025"), rather than only in a file name or a script."""
-    year, _, day_of_month = day.split("-")
-    # Text nodes apart: a template sets "Dec 8, 2025" and "6 min read" side by side.
-    written = " ".join([_page_text(tree, " "), *tree.xpath("//meta/@content")])
-    number = re.compile(rf"(?<!\d)0?{int(day_of_month)}(?!\d)")
-    for match in re.finditer(rf"(?<!\d){year}(?!\d)", written):
-        before = written[max(0, match.start() - _DATE_SPAN) : match.start()]
-        after = written[match.end() : match.end() + _DATE_SPAN]
-        if number.search(before) or number.search(after):
-            return True
-    return False
+    def first(self) -> str | None:
+        """The first date on the page written one of the ways above, as YYYY-MM-DD."""
+        return min(self._dates(), default=(0, None))[1]
 
+    def unambiguous_days(self) -> set[str]:
+        """Every day the page writes so that its month cannot be taken for its day: one of the
+        ways above ("March 9, 2026", "2026年3月9日"), or an ISO date in a <time datetime>
+        attribute. "03-09-2026" may be either."""
+        days = {day for _, day in self._dates()}
+        for value in self.tree.xpath("//time/@datetime"):
+            iso = _ISO_DAY.match(value)
+            if iso and (day := _valid((int(iso[1]), int(iso[2]), int(iso[3])), self.latest)):
+                days.add(day)
+        return days
 
-def _page_text(tree: HtmlElement, separator: str = "") -> str:
-    """The text a reader sees, digits of every script as ASCII ones."""
-    return body_text(tree, separator, _HIDDEN).translate(_DIGITS)
+    def shows(self, day: str) -> bool:
+        """Whether the page writes *day* (YYYY-MM-DD) in its text or a <meta> declaration: its
+        year with the day of the month beside it, in whatever order and language ("Dec 8, 2025",
+        "8.12.2025", "2025年12月8日", "8 grudnia 2025"), rather than only in a file name or a
+        script."""
+        year, _, day_of_month = day.split("-")
+        written = " ".join([self._text, *self.tree.xpath("//meta/@content")])
+        number = re.compile(rf"(?<!\d)0?{int(day_of_month)}(?!\d)")
+        for match in re.finditer(rf"(?<!\d){year}(?!\d)", written):
+            before = written[max(0, match.start() - _DATE_SPAN) : match.start()]
+            after = written[match.end() : match.end() + _DATE_SPAN]
+            if number.search(before) or number.search(after):
+                return True
+        return False
 
 
 def _valid(parts: tuple[int, int, int] | None, latest: str) -> str | None:

@@ -39,7 +39,7 @@ from .charset import decode_page
 from .judge import judge_article
 from .layout import has_layout_tables, unwrap_layout_tables
 from .lines import template_line_hashes
-from .localdates import date_shown, local_date, written_days
+from .localdates import WrittenDates
 from .metadata import (
     PageMetadata,
     byline_elements,
@@ -196,14 +196,15 @@ def _extract_fields(
     site_names = [name for name in (page.site_name, found.sitename) if name]
     title = choose_title(page, found.title, site_names, url)
     title = title and canonical_text(title)
+    dates = WrittenDates(tree, fetched_on)
     published = choose_published(
         page.published,
         found.date,
         lambda: find_date(tree, url=url, original_date=True, extensive_search=False, max_date=fetched_on),
         fetched_on,
-        lambda: local_date(tree, fetched_on),
-        lambda day: date_shown(tree, day),
-        lambda: written_days(tree, fetched_on),
+        dates.first,
+        dates.shows,
+        dates.unambiguous_days,
     )
     # The page's JSON-LD persons first, then trafilatura's (meta, JSON-LD, its byline search), then
     # our byline search. A name the page declares an organization's is no author; a site's name

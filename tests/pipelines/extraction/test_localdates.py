@@ -9,7 +9,7 @@ import pytest
 from lxml.html import fromstring
 
 from pipelines import clock
-from pipelines.extraction.localdates import _from_jalali, date_shown, local_date
+from pipelines.extraction.localdates import WrittenDates, _from_jalali
 from pipelines.extraction.page import extract_article
 
 # The fetch is today, by the project's clock; the dates below are the calendars under test.
@@ -40,7 +40,7 @@ def page(snippet: str) -> str:
     ],
 )
 def test_local_dates_are_read_and_converted(snippet, expected):
-    assert local_date(fromstring(page(snippet)), FETCHED) == expected
+    assert WrittenDates(fromstring(page(snippet)), FETCHED).first() == expected
 
 
 @pytest.mark.parametrize(
@@ -55,12 +55,12 @@ def test_local_dates_are_read_and_converted(snippet, expected):
     ],
 )
 def test_what_is_no_date_gives_none(snippet):
-    assert local_date(fromstring(page(snippet)), FETCHED) is None
+    assert WrittenDates(fromstring(page(snippet)), FETCHED).first() is None
 
 
 def test_the_first_date_on_the_page_wins():
     html = page("2024年3月5日 发布") + "<div>评论 2024年3月9日</div>"
-    assert local_date(fromstring(html), FETCHED) == "2024-03-05"
+    assert WrittenDates(fromstring(html), FETCHED).first() == "2024-03-05"
 
 
 def test_persian_new_years_days_fall_on_the_equinox():
@@ -92,7 +92,7 @@ def test_an_article_dated_only_the_local_way_gets_that_date():
     ],
 )
 def test_a_day_written_in_the_text_is_shown(snippet):
-    assert date_shown(fromstring(page(snippet)), "2025-12-08")
+    assert WrittenDates(fromstring(page(snippet)), FETCHED).shows("2025-12-08")
 
 
 @pytest.mark.parametrize(
@@ -105,4 +105,4 @@ def test_a_day_written_in_the_text_is_shown(snippet):
     ],
 )
 def test_a_day_only_in_markup_or_not_written_is_not_shown(snippet):
-    assert not date_shown(fromstring(page(snippet)), "2025-12-08")
+    assert not WrittenDates(fromstring(page(snippet)), FETCHED).shows("2025-12-08")
