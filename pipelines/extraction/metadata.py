@@ -203,8 +203,12 @@ def _is_site_name(part: str, site_names: list[str], url: str) -> bool:
         # "Site", "Site - Official site", or a long enough part of the name ("Reuters")
         if name and (key == name or name in key or (len(key) >= 5 and key in name)):
             return True
-    # "Reuters.com", "Ultima Hora Mallorca", "Bridgestone Tires" (tires.bridgestone.com): a
-    # name of the host's, and not much else
+    return _names_host(key, url)
+
+
+def _names_host(key: str, url: str) -> bool:
+    """Whether *key* (squashed) is a name of *url*'s host's, and not much else: "Reuters.com",
+    "Ultima Hora Mallorca", "Bridgestone Tires" (tires.bridgestone.com)."""
     return key == _host_label(url) or any(
         label in key and len(key) <= 2 * len(label) + _SITE_EXTRA for label in _host_labels(url)
     )
@@ -546,9 +550,7 @@ def _names_site(text: str, site_names: list[str], url: str) -> bool:
     key = _squash(text)
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     return bool(key) and (
-        key in (_host_label(url), _squash(host))
-        or any(key == _squash(name) for name in site_names)
-        or any(label in key and len(key) <= 2 * len(label) + _SITE_EXTRA for label in _host_labels(url))
+        key == _squash(host) or any(key == _squash(name) for name in site_names) or _names_host(key, url)
     )
 
 
