@@ -306,9 +306,10 @@ def _names_only_the_site(headline: str, page: PageMetadata, site_names: list[str
     """Whether the declared *headline* is only the site's name where the page's <title> says more
     (trafilatura's title falls back on a blog's name in its <h1>). The site's name is here the one
     the page declares, or its host's: trafilatura's guess of it is at times the headline itself."""
-    declared_site = [page.site_name] if page.site_name else []
+    if not _names_site(headline, [page.site_name] if page.site_name else [], url):
+        return False
     title = clean_title(page.document_title or "", site_names, url) or ""
-    return _names_site(headline, declared_site, url) and not _is_site_name(title, site_names, url)
+    return not _is_site_name(title, site_names, url)
 
 
 def _before_bar(title: str | None) -> str | None:
