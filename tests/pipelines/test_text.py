@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 
@@ -110,4 +111,13 @@ def test_direction_marks_are_dropped_from_stored_text():
 def test_spaces_between_thai_phrases_or_chinese_characters_do_not_matter():
     assert np.array_equal(word_hashes("รัฐบาล ไทย\u200bแถลง"), word_hashes("รัฐบาลไทยแถลง"))
     assert np.array_equal(word_hashes("国务院 总理"), word_hashes("国务院总理"))
+    assert np.array_equal(word_hashes("国务院 \u3000 总理 Biden"), word_hashes("国务院总理Biden"))
     assert np.array_equal(word_hashes("东京、大阪"), word_hashes("东京,大阪"))  # punctuation still parts
+
+
+def test_compatibility_forms_read_as_nfkc_reads_them():
+    # full-width letters and digits, letter-like symbols, ideographic spaces; in the last text a
+    # combining accent after a full-width letter composes with it, as NFKC of the whole text does
+    for text in ("２０２４年３月　气温３０℃ 第Ⅱ期 ①号 ＮＡＳＡ", "ｃａｆｅ\u0301 和 cafe\u0301"):
+        assert words(text) == words(unicodedata.normalize("NFKC", text))
+    assert "café" in words("ｃａｆｅ\u0301 和")
