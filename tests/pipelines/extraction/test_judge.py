@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml.html import fromstring
 
-from pipelines.extraction.judge import judge_article, main_block_words
+from pipelines.extraction.judge import is_judged_article, judge_article, main_block_words
 from tests.fixtures.newsroom.sites import ALL_SITES, slug
 
 
@@ -32,6 +32,13 @@ def test_a_brief_marked_up_as_a_dated_article_is_an_article(newsroom):
     page = newsroom.pages[brief.host][brief.url.split(brief.host, 1)[1]]
     assert sum(len(p.split()) for p in brief.paragraphs) < 60
     assert judge_article(fromstring(page.body), brief.url).is_article
+
+
+def test_a_dated_page_the_model_doubts_needs_more_than_its_markup():
+    declared = {"ld_article": 1.0, "ld_product": 0.0, "evidence": 3.0}  # a dated Article, no more
+    assert not is_judged_article(0.1, True, declared)
+    assert is_judged_article(0.1, True, {**declared, "evidence": 4.0})  # and a paragraph of text
+    assert not is_judged_article(0.1, False, {**declared, "evidence": 6.0})  # undated: the model decides
 
 
 def test_the_verdict_gives_its_reasons(newsroom):
