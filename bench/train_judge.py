@@ -57,7 +57,7 @@ def page_rows(page: LabelledPage) -> tuple[PageRow, PageRow] | None:
     html = decode_page(page.html).text
     rows = []
     for stripped in (False, True):
-        tree, _ = parse_html(html)
+        tree, *_ = parse_html(html)
         if tree is None:
             return None
         if stripped:

@@ -61,20 +61,36 @@ DEFAULT_OPTIONS = ExtractOptions()
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # Tag mismatches libxml2 repaired; a few are common on real pages, this many means broken markup.
 _REPAIRS_FOR_MALFORMED = 3
+# libxml2 reports a <noscript> end tag met while an element opened inside it is still open, and
+# keeps the <noscript> open: the rest of the page falls inside it, where neither the judge nor
+# trafilatura reads text. Browsers read a <noscript>'s content as plain text, so its end tag ends
+# it whatever the content says.
+_NOSCRIPT_LEFT_OPEN = "Opening and ending tag mismatch: noscript and "
 
 
-def parse_html(html: str) -> tuple[HtmlElement | None, int]:
-    """Parse with libxml2's recovering parser; returns the tree and the number of repairs made."""
+def parse_html(html: str) -> tuple[HtmlElement | None, int, bool]:
+    """Parse with libxml2's recovering parser; returns the tree, the number of repairs made, and
+    whether the tree was reshaped after parsing (the content of a <noscript> left open unwrapped),
+    so that it no longer reads as the markup does."""
     if not html.strip():
-        return None, 0
+        return None, 0, False
     parser = HTMLParser(recover=True, remove_blank_text=False)
     try:
         # Parsed as text, already decoded: a <meta charset> in the page must not decode it again.
         tree = document_fromstring(_XML_DECLARATION.sub("", html, count=1), parser=parser)
     except (etree.ParserError, ValueError):
-        return None, 0
-    repairs = sum(1 for error in parser.error_log if error.type_name == "ERR_TAG_NAME_MISMATCH")
-    return tree, repairs
+        return None, 0, False
+    mismatches = [error.message for error in parser.error_log if error.type_name == "ERR_TAG_NAME_MISMATCH"]
+    left_open = any(message.startswith(_NOSCRIPT_LEFT_OPEN) for message in mismatches)
+    return tree, len(mismatches), left_open and _unwrap_noscripts(tree)
+
+
+def _unwrap_noscripts(tree: HtmlElement) -> bool:
+    """Unwrap the body's <noscript> elements that hold elements (see _NOSCRIPT_LEFT_OPEN)."""
+    holding = [noscript for noscript in tree.xpath("//body//noscript") if len(noscript)]
+    for noscript in holding:
+        noscript.drop_tag()
+    return bool(holding)
 
 
 def process_page(
@@ -98,14 +114,14 @@ def process_page(
     """
     decoded = decode_page(body, http_charset)
     html = decoded.text
-    tree, repairs = parse_html(html)
-    notes = decoded.notes + (("markup_repaired",) if repairs >= _REPAIRS_FOR_MALFORMED else ())
+    tree, repairs, reshaped = parse_html(html)
+    notes = decoded.notes + (("markup_repaired",) if repairs >= _REPAIRS_FOR_MALFORMED or reshaped else ())
     if tree is None:
         return PageResult("unparseable", notes=notes)
     verdict = judge_article(tree, url, options.article_min_words)
     if not verdict.is_article:
         return PageResult("not_article", reasons=verdict.reasons, notes=notes)
-    fields = _extract_fields(html, tree, url, declared_language, options, fetched_on)
+    fields = _extract_fields(html, tree, url, declared_language, options, fetched_on, reshaped)
     if fields is None:
         return PageResult("no_text", reasons=verdict.reasons, notes=notes)
     parts = paragraphs(fields["text"])
@@ -139,21 +155,24 @@ def extract_article(
     return _extract_fields(html, tree, url, declared_language, options, fetched_on)
 
 
-def _main_text(html: str, tree: HtmlElement, url: str, options: ExtractOptions) -> str | None:
+def _main_text(
+    html: str, tree: HtmlElement, url: str, options: ExtractOptions, reshaped: bool = False
+) -> str | None:
     """trafilatura's main text; when it finds none, once more in its recall mode, which finds the
     text of some layouts the other modes miss.
 
     trafilatura gets the markup, not our tree: parsing it again costs half of copying the tree,
     and ours stays whole for the metadata. A page laid out in tables gets a copy of our tree with
-    its layout tables unwrapped (pipelines.extraction.layout), so its paragraphs stay apart.
+    its layout tables unwrapped (pipelines.extraction.layout), so its paragraphs stay apart; so
+    does a page whose tree was *reshaped* after parsing (see parse_html).
     """
     laid_out = has_layout_tables(tree)
     for recall in (False, True):
         page: str | HtmlElement = html
-        if laid_out:
+        if laid_out or reshaped:
             page = copy.deepcopy(tree)
-            laid_out = unwrap_layout_tables(page) > 0
-            page = page if laid_out else html
+            laid_out = laid_out and unwrap_layout_tables(page) > 0
+            page = page if laid_out or reshaped else html
         document = trafilatura.bare_extraction(
             page,
             url=url,
@@ -183,9 +202,10 @@ def _extract_fields(
     declared_language: str | None,
     options: ExtractOptions,
     fetched_on: str | None,
+    reshaped: bool = False,
 ) -> dict[str, Any] | None:
     page = PageMetadata.read(tree, url)
-    body = _main_text(html, tree, url, options)
+    body = _main_text(html, tree, url, options, reshaped)
     if not body:
         return None
     fetched_on = fetched_on or clock.now().date().isoformat()

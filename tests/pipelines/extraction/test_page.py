@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 
 from pipelines import clock
 from pipelines.extraction.metadata import choose_language, clean_authors, clean_title, iso_datetime, valid_url
-from pipelines.extraction.page import ExtractOptions, extract_article
+from pipelines.extraction.page import ExtractOptions, extract_article, process_page
 from tests.fixtures.newsroom.sites import PRESS_TV
 
 
@@ -50,6 +51,19 @@ def test_malformed_html_does_not_raise():
     )
     fields = extract_article(broken, "http://example.test/2026/01/01/story")
     assert fields is None or "Words of a story" in fields["text"]
+
+
+def test_a_noscript_left_open_does_not_swallow_the_page(newsroom):
+    # libxml2 keeps a <noscript> open past its end tag while a <div> opened in it is open, and
+    # the whole page fell inside it; browsers end it there
+    article = next(a for a in newsroom.articles if a.host == "www.meridianherald.test" and not a.edits)
+    html = re.sub(
+        r"(<body[^>]*>)", r'\1<noscript><div id="no-js"></noscript>', page_html(newsroom, article), count=1
+    )
+    result = process_page(html.encode(), "utf-8", article.url, None, ExtractOptions())
+    assert result.outcome == "article", result.reasons
+    assert article.paragraphs[0] in result.fields["text"]
+    assert "markup_repaired" in result.notes
 
 
 @pytest.mark.parametrize(
