@@ -90,6 +90,9 @@ _EXCLUDED_ANCESTORS = {
     "select",
     "label",
 }
+# A <header>, <footer>, <nav> or <aside> holding this many of the page's words, and most of them,
+# is a misparse's (see _swallowing_sections).
+_SWALLOWED_WORDS = 200
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "head", "title"}
 _INLINE_TAGS = {
     "span",
@@ -281,7 +284,7 @@ def main_block_words(tree: HtmlElement) -> int:
     container holds only inline content, so sibling paragraphs add up.
     """
     per_block: dict[HtmlElement, int] = {}
-    blocks = _BlockFinder()
+    blocks = _BlockFinder(_swallowing_sections(tree))
     # The text nodes are selected in C; each element is then looked at once (see _BlockFinder).
     for text in tree.xpath("//body//text()[normalize-space()]"):
         holder = text.getparent()
@@ -293,6 +296,26 @@ def main_block_words(tree: HtmlElement) -> int:
     return max(per_block.values(), default=0)
 
 
+def _swallowing_sections(tree: HtmlElement) -> set[HtmlElement]:
+    """The page's <header>, <footer>, <nav> or <aside> elements that hold most of its words.
+
+    libxml2 parses HTML 4: it ignores an HTML5 section's end tag met while an element opened in
+    it is still open (browsers close both), and the rest of the page then sits in the site's
+    header. Such a header's text is the page's, not the header's.
+    """
+    sections = tree.xpath("//body//header|//body//footer|//body//nav|//body//aside")
+    if not sections:
+        return set()
+    words = {section: word_units(section.text_content()) for section in sections}
+    if max(words.values()) < _SWALLOWED_WORDS:
+        return set()
+    body = next(tree.iter("body"), None)
+    page_words = word_units(body.text_content()) if body is not None else 0
+    return {
+        section for section, count in words.items() if count >= _SWALLOWED_WORDS and 2 * count > page_words
+    }
+
+
 class _BlockFinder:
     """The container a piece of text counts towards, or None if it sits in excluded markup.
 
@@ -300,7 +323,8 @@ class _BlockFinder:
     the tree per piece of text.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, swallowing: set[HtmlElement]) -> None:
+        self._swallowing = swallowing  # sections whose text counts (see _swallowing_sections)
         self._nearest: dict[
             HtmlElement, HtmlElement | None
         ] = {}  # element -> nearest block, None if excluded
@@ -336,7 +360,11 @@ class _BlockFinder:
             tag = element.tag
             if tag == "main":  # the page's main content, even where a misparse nests it in a <header>
                 excluded = False
-            if excluded or tag in _EXCLUDED_ANCESTORS or tag in _SKIPPED_TAGS:
+            if (
+                excluded
+                or (tag in _EXCLUDED_ANCESTORS and element not in self._swallowing)
+                or tag in _SKIPPED_TAGS
+            ):
                 excluded = True
                 self._nearest[element] = None
                 continue

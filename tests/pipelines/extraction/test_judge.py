@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml.html import fromstring
 
 from pipelines.extraction.judge import is_judged_article, judge_article, main_block_words
+from pipelines.extraction.page import parse_html
 from tests.fixtures.newsroom.sites import ALL_SITES, slug
 
 
@@ -90,6 +91,24 @@ def test_the_main_content_counts_where_a_misparse_nests_it_in_the_site_header():
     tree = fromstring(
         "<html><body><header><button><p>Menu: news, sport, weather and the rest of the site's sections"
         f"</p><main><article><div>{body}</div></article></main></button></header></body></html>"
+    )
+    assert main_block_words(tree) == 5 * 33
+
+
+def test_the_story_counts_where_the_parser_left_it_inside_the_site_header():
+    # libxml2 ignores a </header> met while a <div> opened in the header is open, and the rest
+    # of the page falls inside the header; browsers close both
+    body = "".join(f"<p>{PARAGRAPH}</p>" for _ in range(8))
+    tree, *_ = parse_html(
+        "<html><body><header><div class='top'><a href='/'>The Herald</a> Local news since 1901</header>"
+        f"<div class='story'>{body}</div></body></html>"
+    )
+    assert tree.xpath("boolean(//header//div[@class='story'])")
+    assert main_block_words(tree) == 8 * 33
+    # a long header that holds less than half the page is the site's, and does not count
+    part = "".join(f"<p>{PARAGRAPH}</p>" for _ in range(5))
+    tree, *_ = parse_html(
+        f"<html><body><header>{body}</header><div>{part}</div><div>{part}</div></body></html>"
     )
     assert main_block_words(tree) == 5 * 33
 
