@@ -93,6 +93,8 @@ _EXCLUDED_ANCESTORS = {
 # A <header>, <footer>, <nav> or <aside> holding this many of the page's words, and most of them,
 # is a misparse's (see _swallowing_sections).
 _SWALLOWED_WORDS = 200
+_SECTIONS = "//body//*[self::header or self::footer or self::nav or self::aside]"
+_MAX_SECTIONS = 20
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "head", "title"}
 _INLINE_TAGS = {
     "span",
@@ -301,13 +303,13 @@ def _swallowing_sections(tree: HtmlElement) -> set[HtmlElement]:
 
     libxml2 parses HTML 4: it ignores an HTML5 section's end tag met while an element opened in
     it is still open (browsers close both), and the rest of the page then sits in the site's
-    header. Such a header's text is the page's, not the header's.
+    header (and in its menu, if that too was left open). Such a header's text is the page's, not
+    the header's. Only the first few sections are read: each is read whole, and broken markup
+    can nest thousands.
     """
-    sections = tree.xpath("//body//header|//body//footer|//body//nav|//body//aside")
-    if not sections:
-        return set()
+    sections = tree.xpath(_SECTIONS)[:_MAX_SECTIONS]
     words = {section: word_units(section.text_content()) for section in sections}
-    if max(words.values()) < _SWALLOWED_WORDS:
+    if max(words.values(), default=0) < _SWALLOWED_WORDS:
         return set()
     body = next(tree.iter("body"), None)
     page_words = word_units(body.text_content()) if body is not None else 0

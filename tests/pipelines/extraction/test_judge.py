@@ -105,6 +105,13 @@ def test_the_story_counts_where_the_parser_left_it_inside_the_site_header():
     )
     assert tree.xpath("boolean(//header//div[@class='story'])")
     assert main_block_words(tree) == 8 * 33
+    # and where its menu too was left open
+    tree, *_ = parse_html(
+        "<html><body><header><nav><div class='menu'><a href='/'>Home</a></nav></header>"
+        f"<div class='story'>{body}</div></body></html>"
+    )
+    assert tree.xpath("boolean(//header//nav//div[@class='story'])")
+    assert main_block_words(tree) == 8 * 33
     # a long header that holds less than half the page is the site's, and does not count
     part = "".join(f"<p>{PARAGRAPH}</p>" for _ in range(5))
     tree, *_ = parse_html(
