@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,6 +110,11 @@ _SITE_EXTRA = 4
 _BAR_MIN_WORDS = 3
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022/\\\u00bb]+\s+")
 _HOME_PATH = re.compile(r"/?(?:index\.\w+)?")
+# A piece of a title that is only a day ("Headline | DW | 28.04.2023") is the page's date.
+_DATE_PIECE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}")
+# How host names write the letters a site's name may spell with diacritics: umlauts written out
+# ("Börsen-Zeitung", boersen-zeitung.de), other marks dropped ("El País", elpais.com).
+_WRITTEN_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 _GLUED_SITE = re.compile(r"^(?P<first>[\w.]+)[|\-\u2013\u2014:](?P<rest>\S.*)$")
 _LANGUAGE_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 # Below this the detector's guess is weaker than what the page declares.
@@ -127,6 +133,7 @@ class PageMetadata:
     canonical_url: str | None = None
     h1: str | None = None
     headlines: tuple[str, ...] = ()  # the page's visible <h1> texts
+    headline_lines: frozenset[str] = frozenset()  # the texts of the elements inside an <h1>
     document_title: str | None = None  # its <title>
     organizations: tuple[str, ...] = ()  # names the JSON-LD gives organizations: never an author
     persons: tuple[str, ...] = ()  # names the JSON-LD types Person
@@ -134,7 +141,11 @@ class PageMetadata:
     @classmethod
     def read(cls, tree: HtmlElement, url: str) -> PageMetadata:
         meta = cls()
-        meta.headlines = tuple(text for h1 in tree.xpath("//h1") if (text := _headline_text(h1, url)))
+        h1s = tree.xpath("//h1")
+        meta.headlines = tuple(text for h1 in h1s if (text := _headline_text(h1, url)))
+        meta.headline_lines = frozenset(
+            " ".join(child.text_content().split()) for h1 in h1s for child in h1 if isinstance(child.tag, str)
+        )
         meta.document_title = _unescaped(" ".join((tree.findtext(".//title") or "").split())) or None
         meta.h1 = meta.headlines[0] if meta.headlines else None
         organizations: list[str] = []
@@ -187,11 +198,20 @@ def clean_title(title: str, site_names: list[str], url: str) -> str | None:
         glued = _GLUED_SITE.match(title)
         return glued["rest"] if glued and _is_site_name(glued["first"], site_names, url) else title
 
-    while len(pieces) > 1 and _is_site_name(pieces[-1], site_names, url):
+    while len(pieces) > 1 and _is_site_name_or_day(pieces[-1], site_names, url):
         del pieces[-2:]
-    while len(pieces) > 1 and _is_site_name(pieces[0], site_names, url):
+    while len(pieces) > 1 and _is_site_name_or_day(pieces[0], site_names, url):
         del pieces[:2]
+    # "Headline : Site | Tagline | Founded 2005": what follows the site's name is the site's too.
+    for index in range(2, len(pieces), 2):
+        if _is_site_name(pieces[index], site_names, url):
+            del pieces[index - 1 :]
+            break
     return "".join(pieces).strip() or title
+
+
+def _is_site_name_or_day(part: str, site_names: list[str], url: str) -> bool:
+    return bool(_DATE_PIECE.fullmatch(part.strip())) or _is_site_name(part, site_names, url)
 
 
 def _is_site_name(part: str, site_names: list[str], url: str) -> bool:
@@ -208,10 +228,24 @@ def _is_site_name(part: str, site_names: list[str], url: str) -> bool:
 
 def _names_host(key: str, url: str) -> bool:
     """Whether *key* (squashed) is a name of *url*'s host's, and not much else: "Reuters.com",
-    "Ultima Hora Mallorca", "Bridgestone Tires" (tires.bridgestone.com)."""
-    return key == _host_label(url) or any(
-        label in key and len(key) <= 2 * len(label) + _SITE_EXTRA for label in _host_labels(url)
+    "Ultima Hora Mallorca", "Bridgestone Tires" (tires.bridgestone.com), "El País" (elpais.com)."""
+    first, labels = _host_label(url), _host_labels(url)
+    return any(
+        spelling == first
+        or any(label in spelling and len(spelling) <= 2 * len(label) + _SITE_EXTRA for label in labels)
+        for spelling in _host_spellings(key)
     )
+
+
+def _host_spellings(key: str) -> set[str]:
+    """*key* as it is, and as a host name may write it (see _WRITTEN_OUT)."""
+    if key.isascii():
+        return {key}
+    return {key, *(_without_marks(form) for form in (key, key.translate(_WRITTEN_OUT)))}
+
+
+def _without_marks(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def clean_authors(names: list[str]) -> list[str]:
@@ -269,6 +303,11 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
         or (best.isupper() and not reference.isupper() and _similarity(best, reference) >= _SAME_CASED)
     ):
         return reference
+    # An <h1> that sets a line of its own beside the declared headline, in an element of its own:
+    # a kicker before it ("<span>Avoiding bad debts</span> Retention of title: ...") or a
+    # subtitle after it.
+    if reference and _beside_a_line_of_its_own(best, reference, page.headline_lines):
+        return reference
     # An <h1> that is the declared headline after a one-word label of its own ("Blog: ...",
     # "Title:..."); two words or more before the colon may be the headline's own.
     if (
@@ -300,6 +339,18 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
     ):
         return reference
     return clean_title(best, site_names, url)
+
+
+def _beside_a_line_of_its_own(headline: str, reference: str, lines: frozenset[str]) -> bool:
+    """Whether *headline* is *reference* and, before or after it, one of the *lines* set apart."""
+    if headline.casefold().endswith(reference.casefold()):
+        rest = headline[: len(headline) - len(reference)]
+    elif headline.casefold().startswith(reference.casefold()):
+        rest = headline[len(reference) :]
+    else:
+        return False
+    rest = " ".join(rest.strip(" :|-\u2013\u2014").split())
+    return bool(rest) and rest in lines
 
 
 def _names_only_the_site(headline: str, page: PageMetadata, site_names: list[str], url: str) -> bool:

@@ -115,6 +115,22 @@ def test_a_noscript_left_open_does_not_swallow_the_page(newsroom):
             "https://www.bsi.bund.test/a",
             "Sicherheits-Check für KI in Autos: BSI und ZF starten Projekt",
         ),
+        # a day after the site's name, and names the host writes without their marks
+        ("Bundestag stimmt ab | DW | 28.04.2023", "", "https://www.dw.test/de/a", "Bundestag stimmt ab"),
+        ("Anleihen steigen | Börsen-Zeitung", "", "https://www.boersen-zeitung.test/a", "Anleihen steigen"),
+        (
+            "Sánchez convoca elecciones - EL PAÍS",
+            "",
+            "https://elpais.test/espana/a",
+            "Sánchez convoca elecciones",
+        ),
+        # the site's tagline and founding after its name
+        (
+            "Das Musikvideo der Welt : Krimiblog-Archiv | Ermittlungen zum Verfall eines Genres | Gegründet 2005",
+            "",
+            "http://archiv.krimiblog.test/?p=2895",
+            "Das Musikvideo der Welt",
+        ),
     ],
 )
 def test_site_name_is_stripped_from_titles(title, site, url, expected):
@@ -449,6 +465,19 @@ def test_a_label_the_h1_sets_before_the_declared_headline_is_no_part_of_it():
     # words of the headline's own before a colon stay
     head = site + '<meta property="og:title" content="costs double | Coast News">'
     assert titled(head, "<h1>Harbour plan: costs double</h1>") == "Harbour plan: costs double"
+
+
+def test_a_kicker_or_subtitle_the_h1_sets_apart_is_no_part_of_the_headline():
+    head = '<meta property="og:title" content="Harbour plan costs double">'
+    kicker = '<h1><span class="toptitle">Council in trouble</span> Harbour plan costs double</h1>'
+    assert titled(head, kicker) == "Harbour plan costs double"
+    subtitle = '<h1><span>Harbour plan costs double</span> <span class="sub">The council asks why</span></h1>'
+    assert titled(head, subtitle) == "Harbour plan costs double"
+    # words that are not set apart are the headline's own
+    assert (
+        titled(head, "<h1>Harbour plan costs double, council says</h1>")
+        == "Harbour plan costs double, council says"
+    )
 
 
 def test_a_subtitle_or_section_after_a_bar_is_no_part_of_the_headline():
