@@ -376,12 +376,14 @@ def _before_bar(title: str | None) -> str | None:
 
 def _headline_text(h1: HtmlElement, url: str) -> str:
     """The text of an <h1> as the headline it shows: without ruby readings (furigana), the date a
-    <time> element sets beside it, or links to the site's home page (a logo), its lines broken by
-    <br> parted by a space."""
+    <time> element sets beside it, or links to the site's home page or naming the site (a logo),
+    its lines broken by <br> parted by a space."""
     skipped = set(h1.iter("rt", "rp", "time"))
     for link in h1.iter("a"):
         href = link.get("href")
-        if href and _is_home_page(urljoin(url, href), url):
+        if (href and _is_home_page(urljoin(url, href), url)) or _names_host(
+            _squash(link.text_content()), url
+        ):
             skipped.add(link)
     texts = []
     for text in h1.xpath(".//text()"):

@@ -425,6 +425,11 @@ def test_entities_escaped_twice_are_read():
     assert titled(head, "") == 'Council says "no" to the harbour plan'
 
 
+def test_a_link_in_the_h1_naming_the_site_is_no_part_of_the_headline():
+    h1 = '<h1><span>Harbour plan costs double</span><a href="/coast.html">Example Coast</a></h1>'
+    assert titled("<title>Harbour plan costs double</title>", h1) == "Harbour plan costs double"
+
+
 def test_a_short_h1_naming_the_site_in_the_declared_title_is_no_headline():
     head = "<title>Council weighs the harbour plan and its costs :: Coast Blogs ::</title>"
     assert titled(head, "<h1>Coast Blogs</h1>") == "Council weighs the harbour plan and its costs"
