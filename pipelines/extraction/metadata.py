@@ -385,11 +385,15 @@ def _headline_text(h1: HtmlElement, url: str) -> str:
             _squash(link.text_content()), url
         ):
             skipped.add(link)
-    texts = []
+    texts: list[str] = []
     for text in h1.xpath(".//text()"):
         owner = text.getparent()
-        # a line break parts words ("WEEKEND<br>CODING"); other markup may split one word
-        broken = text.is_tail and owner.tag == "br"
+        # A line break parts words ("WEEKEND<br>CODING"); other markup may split one word, but
+        # not between a small letter and a capital: that is two lines set in elements of their
+        # own ("Best Notion Alternatives<span>Top Note-taking Tools</span>").
+        broken = (text.is_tail and owner.tag == "br") or bool(
+            texts and texts[-1][-1:].islower() and text[:1].isupper()
+        )
         if text.is_tail:
             owner = owner.getparent()
         if not any(element in skipped for element in _up_to(owner, h1)):

@@ -409,10 +409,13 @@ def test_ruby_readings_stay_out_of_the_headline():
     assert titled("", h1) == "子どもへの体罰を禁止"
 
 
-def test_lines_of_a_headline_broken_by_br_are_parted_by_a_space():
+def test_lines_of_a_headline_are_parted_by_a_space():
     h1 = "<h1> WEEKEND<br>CODING<br> <span>AGENT</span></h1>"
     assert titled("", h1) == "WEEKEND CODING AGENT"
     assert titled("", "<h1>Coun<b>cil</b> votes</h1>") == "Council votes"  # markup inside a word
+    # two lines in elements of their own, a small letter against a capital
+    h1 = "<h1>Harbour plan costs double<span>Council asks why</span></h1>"
+    assert titled("", h1) == "Harbour plan costs double Council asks why"
 
 
 def test_a_date_set_in_the_headline_is_no_part_of_it():
