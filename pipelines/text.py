@@ -68,12 +68,19 @@ _GAP_SPACE = "[ \t\u00a0\u3000\u200b]"
 _UNSPACED_GAP = re.compile(f"{_GAP_SPACE}(?<=[{_UNSPACED}]{_GAP_SPACE}){_GAP_SPACE}*(?=[{_UNSPACED}])")
 _SPACED_WORD = re.compile(f"[^\\W{_UNSPACED}]+")
 _SOUTHEAST_ASIAN = re.compile(f"[{_SOUTHEAST_ASIAN_CHARACTERS}]")
-# Each code point of the Basic Multilingual Plane by script: 1 written without spaces with words
-# of CJK_WORD characters, 2 of SOUTHEAST_ASIAN_WORD characters, 0 spaced or no letter at all.
-_UNSPACED_SCRIPT = np.zeros(0x10000, dtype=np.uint8)
-for _script, _ranges in ((1, _CJK_RANGES), (2, _SOUTHEAST_ASIAN_RANGES)):
-    for _low, _high in _ranges:
-        _UNSPACED_SCRIPT[_low : _high + 1] = _script
+
+
+def _script_table() -> np.ndarray:
+    """Each code point of the Basic Multilingual Plane by script: 1 written without spaces with
+    words of CJK_WORD characters, 2 of SOUTHEAST_ASIAN_WORD characters, 0 spaced or no letter."""
+    table = np.zeros(0x10000, dtype=np.uint8)
+    for script, ranges in ((1, _CJK_RANGES), (2, _SOUTHEAST_ASIAN_RANGES)):
+        for low, high in ranges:
+            table[low : high + 1] = script
+    return table
+
+
+_UNSPACED_SCRIPT = _script_table()
 _KANA = re.compile("[\u3040-\u30ff]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Letters a copy may spell either way without changing a word, folded to one form before words
