@@ -136,3 +136,38 @@ def _detect(body: bytes) -> str | None:
         if result.encoding == "cp1252" and result.chaos <= best.chaos + _SAME_CHAOS:
             return "cp1252"
     return _resolve(best.encoding)
+
+
+# A character UTF-8 encoded and then read back as Windows-1252 or Latin-1 ("’" as "â€™" or as
+# "â\x80\x99"), as a site does that stores text already encoded: its lead byte's letter and its
+# continuation bytes' characters (Windows-1252 has letters and marks of its own for 0x80-0x9f),
+# as many as the lead byte says.
+_CP1252_HIGH = "\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+_CONTINUATION = f"[\u0080-\u00bf{_CP1252_HIGH}]"
+_DOUBLY_ENCODED = re.compile(
+    f"[\u00c2-\u00df]{_CONTINUATION}|[\u00e0-\u00ef]{_CONTINUATION}{{2}}|[\u00f0-\u00f4]{_CONTINUATION}{{3}}"
+)
+# What only a misreading writes: C1 control characters, and "€" for the byte 0x80 that continues
+# every punctuation mark from U+2000 ("â€™", "â€”"). A Latin letter misread ("Ã©") may be two
+# letters, and stays.
+_MISREAD_ONLY = re.compile("[\u0080-\u009f\u20ac]")
+
+
+def without_mojibake(text: str) -> str:
+    """*text* with its doubly encoded characters read once more, each where it reads as one
+    character and shows a misreading (see _DOUBLY_ENCODED, _MISREAD_ONLY); the rest stays."""
+    if not _MISREAD_ONLY.search(text):
+        return text
+    return _DOUBLY_ENCODED.sub(_read_again, text)
+
+
+def _read_again(match: re.Match[str]) -> str:
+    misread = match.group()
+    if not _MISREAD_ONLY.search(misread):
+        return misread
+    # Latin-1 gave the character of each byte's value; Windows-1252, its own for 0x80-0x9f.
+    encoded = bytes(ord(c) if ord(c) < 0x100 else c.encode("cp1252")[0] for c in misread)
+    try:
+        return encoded.decode(_UTF8)
+    except UnicodeDecodeError:
+        return misread

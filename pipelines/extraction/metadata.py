@@ -116,6 +116,12 @@ _DATE_PIECE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}")
 # ("Börsen-Zeitung", boersen-zeitung.de), other marks dropped ("El País", elpais.com).
 _WRITTEN_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 _GLUED_SITE = re.compile(r"^(?P<first>[\w.]+)[|\-\u2013\u2014:](?P<rest>\S.*)$")
+_DOMAIN = r"[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}"  # ending in a top-level domain
+# "davidbau.com Vibe Coding": a domain name beside the headline needs no separator to be the site's.
+_DOMAIN_BESIDE = (
+    re.compile(rf"^(?P<site>{_DOMAIN})\s+(?P<rest>\S.*)$"),
+    re.compile(rf"^(?P<rest>.*\S)\s+(?P<site>{_DOMAIN})$"),
+)
 _LANGUAGE_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 # Below this the detector's guess is weaker than what the page declares.
 _CONFIDENT_DETECTION = 0.9
@@ -134,6 +140,7 @@ class PageMetadata:
     h1: str | None = None
     headlines: tuple[str, ...] = ()  # the page's visible <h1> texts
     headline_lines: frozenset[str] = frozenset()  # the texts of the elements inside an <h1>
+    headings: frozenset[str] = frozenset()  # the texts of its <h2> and <h3>
     document_title: str | None = None  # its <title>
     organizations: tuple[str, ...] = ()  # names the JSON-LD gives organizations: never an author
     persons: tuple[str, ...] = ()  # names the JSON-LD types Person
@@ -144,8 +151,12 @@ class PageMetadata:
         h1s = tree.xpath("//h1")
         meta.headlines = tuple(text for h1 in h1s if (text := _headline_text(h1, url)))
         meta.headline_lines = frozenset(
-            " ".join(child.text_content().split()) for h1 in h1s for child in h1 if isinstance(child.tag, str)
+            " ".join(child.text_content().split())
+            for h1 in h1s
+            for child in h1.iterdescendants()
+            if isinstance(child.tag, str)
         )
+        meta.headings = frozenset(" ".join(h.text_content().split()) for h in tree.iter("h2", "h3"))
         meta.document_title = _unescaped(" ".join((tree.findtext(".//title") or "").split())) or None
         meta.h1 = meta.headlines[0] if meta.headlines else None
         organizations: list[str] = []
@@ -196,7 +207,13 @@ def clean_title(title: str, site_names: list[str], url: str) -> str | None:
     if len(pieces) < 3:
         # "PressTV-Headline": a site name glued to the headline by a separator without spaces
         glued = _GLUED_SITE.match(title)
-        return glued["rest"] if glued and _is_site_name(glued["first"], site_names, url) else title
+        if glued and _is_site_name(glued["first"], site_names, url):
+            return glued["rest"]
+        for pattern in _DOMAIN_BESIDE:
+            beside = pattern.match(title)
+            if beside and _is_site_name(beside["site"], site_names, url):
+                return beside["rest"]
+        return title
 
     while len(pieces) > 1 and _is_site_name_or_day(pieces[-1], site_names, url):
         del pieces[-2:]
@@ -294,7 +311,9 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
     best = max(page.headlines, key=lambda h1: _similarity(h1, reference or ""))
     unlike = bool(reference) and _similarity(best, reference or "") < _SAME_TITLE
     label = word_units(best) <= _SHORT_HEADLINE < word_units(reference or "")
-    if unlike and (label or _names_site(best, site_names, url)):
+    # An <h1> quite unlike the declared headline, where the page shows that headline as a heading
+    # of its own, is a section's heading or a box's ("A message from our founder").
+    if unlike and (label or _names_site(best, site_names, url) or reference in page.headings):
         return reference
     # An <h1> of a paragraph's length is the page's lead, not its headline; one in capitals is
     # the declared headline styled, which keeps its words' case.
@@ -330,6 +349,10 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
                 label in _squash(other) for label in _host_labels(url)
             ):
                 return clean_title(declared_title, [*site_names, best], url)
+    # An <h1> that is the declared headline with characters lost to "?" on the site's way from
+    # one charset to another ("Beginner? Guide" for "Beginner's Guide").
+    if reference and _lost_characters(best, reference):
+        return reference
     # An <h1> that goes on from the declared headline into the post's byline ("... Posted on by
     # infuy"): the template set its meta line inside the headline.
     if (
@@ -341,8 +364,19 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
     return clean_title(best, site_names, url)
 
 
+def _lost_characters(headline: str, reference: str) -> bool:
+    """Whether *headline* is *reference* but for a character or two in it, at each place a "?"
+    (or the replacement character) stands instead."""
+    if "?" not in headline and "\ufffd" not in headline:
+        return False
+    pattern = ".{1,2}".join(map(re.escape, re.split("[?\ufffd]", headline)))
+    return headline != reference and re.fullmatch(pattern, reference, re.I | re.S) is not None
+
+
 def _beside_a_line_of_its_own(headline: str, reference: str, lines: frozenset[str]) -> bool:
-    """Whether *headline* is *reference* and, before or after it, one of the *lines* set apart."""
+    """Whether *headline* is *reference* and more before or after it, one of them set apart: the
+    rest is one of the *lines*, or the reference is ("<span>Headline</span> <a>(latimes.com)</a>
+    <a>87</a>")."""
     if headline.casefold().endswith(reference.casefold()):
         rest = headline[: len(headline) - len(reference)]
     elif headline.casefold().startswith(reference.casefold()):
@@ -350,7 +384,7 @@ def _beside_a_line_of_its_own(headline: str, reference: str, lines: frozenset[st
     else:
         return False
     rest = " ".join(rest.strip(" :|-\u2013\u2014").split())
-    return bool(rest) and rest in lines
+    return bool(rest) and (rest in lines or reference in lines)
 
 
 def _names_only_the_site(headline: str, page: PageMetadata, site_names: list[str], url: str) -> bool:

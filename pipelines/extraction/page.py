@@ -35,7 +35,7 @@ from pipelines.text import (
 )
 from pipelines.urls import page_keys
 
-from .charset import decode_page
+from .charset import decode_page, without_mojibake
 from .judge import judge_article
 from .layout import has_layout_tables, unwrap_layout_tables
 from .lines import template_line_hashes
@@ -189,9 +189,10 @@ def _main_text(
 
 
 def canonical_text(text: str) -> str:
-    """*text* in Unicode's composed form (NFC), without direction marks: a page may write "য়" as
-    one character or as two, and readers of the text compare it as one."""
-    text = without_direction_marks(text)
+    """*text* in Unicode's composed form (NFC), without direction marks or characters encoded
+    twice ("â€™" for "’"): a page may write "য়" as one character or as two, and readers of the
+    text compare it as one."""
+    text = without_mojibake(without_direction_marks(text))
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipelines.extraction.charset import decode_page
+from pipelines.extraction.charset import decode_page, without_mojibake
 
 ZH = "新华社北京三月五日电，国务院总理在政府工作报告中说，今年经济增长预期目标为百分之五左右。朱镕基曾经说过，改革要坚定不移。"
 JA = "東京証券取引所では、日経平均株価が前日比で三百円あまり値上がりし、取引を終えました。市場関係者は円安の影響を指摘しています。"
@@ -97,3 +97,21 @@ def test_an_undeclared_gbk_page_with_a_stray_byte_is_still_read_as_gbk():
     assert decoded.encoding == "gb18030"
     assert decoded.notes == ("charset_detected", "bytes_replaced")
     assert decoded.text.count(ZH[:20]) == 6
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # UTF-8 read back as Windows-1252, and as Latin-1 (C1 control characters)
+        ("It doesn\u00e2\u20ac\u2122t close \u00e2\u20ac\u201d yet", "It doesn\u2019t close \u2014 yet"),
+        ("A Sailor\u00e2\u0080\u0099s Guide", "A Sailor\u2019s Guide"),
+        ("Emoji \u00f0\u0178\u02dc\u20ac here", "Emoji \U0001f600 here"),
+        # mixed with characters read right, which stay
+        ("caf\u00e9\u2019s \u00e2\u20ac\u201c open", "caf\u00e9\u2019s \u2013 open"),
+        # letters that may be two letters, and text without a misreading, stay
+        ("S\u00c3O Paulo, \u00c3\u00a9t\u00e9", "S\u00c3O Paulo, \u00c3\u00a9t\u00e9"),
+        ("Price \u20ac5, caf\u00e9 \u2019quoted\u2019", "Price \u20ac5, caf\u00e9 \u2019quoted\u2019"),
+    ],
+)
+def test_characters_encoded_twice_are_read_once(text, expected):
+    assert without_mojibake(text) == expected

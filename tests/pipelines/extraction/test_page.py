@@ -124,6 +124,15 @@ def test_a_noscript_left_open_does_not_swallow_the_page(newsroom):
             "https://elpais.test/espana/a",
             "Sánchez convoca elecciones",
         ),
+        # a domain name beside the headline, without a separator; a day is no domain
+        ("coastnotes.test Harbour works", "", "https://coastnotes.test/2025/harbour.html", "Harbour works"),
+        ("Harbour works coastnotes.test", "", "https://coastnotes.test/2025/harbour.html", "Harbour works"),
+        (
+            "Regatta results, 19.5.2007",
+            "",
+            "https://sailing-1952007.test/results",
+            "Regatta results, 19.5.2007",
+        ),
         # the site's tagline and founding after its name
         (
             "Das Musikvideo der Welt : Krimiblog-Archiv | Ermittlungen zum Verfall eines Genres | Gegründet 2005",
@@ -486,6 +495,46 @@ def test_a_kicker_or_subtitle_the_h1_sets_apart_is_no_part_of_the_headline():
         titled(head, "<h1>Harbour plan costs double, council says</h1>")
         == "Harbour plan costs double, council says"
     )
+
+
+def test_an_h1_holding_the_declared_headline_in_an_element_of_its_own_gives_the_headline():
+    head = '<meta property="og:title" content="Harbour plan costs double - Coast Desk">'
+    h1 = (
+        '<h1><span class="story-title"><a href="/p">Harbour plan costs double</a> <span>'
+        '<a href="https://coastnews.test/p">(coastnews.test)</a></span></span>'
+        ' <span class="comments"><a href="/p#comments">87</a></span></h1>'
+    )
+    assert titled(head, h1, "https://coastdesk.test/story/harbour-plan") == "Harbour plan costs double"
+
+
+def test_an_h1_unlike_the_declared_headline_that_the_page_shows_as_a_heading_is_a_sections():
+    head = '<meta property="og:title" content="What do sailors love about the harbour? | Coast Blog">'
+    body = (
+        "<h2>What do sailors love about the harbour?</h2><p>We asked them.</p>"
+        "<h1>Why they keep <em>coming back</em>: the quiet mornings</h1><p>More.</p>"
+    )
+    url = "https://blog.coast.test/2025/what-sailors-love"
+    assert titled(head, body, url) == "What do sailors love about the harbour?"
+    # one the page does not show otherwise is the headline
+    assert titled(head, "<h1>Why they keep coming back: the quiet mornings</h1>", url) == (
+        "Why they keep coming back: the quiet mornings"
+    )
+
+
+def test_an_h1_with_characters_lost_to_question_marks_gives_way_to_the_declared_headline():
+    head = '<meta property="og:title" content="The Basics Of Harbour Planning: Beginner\'s Guide">'
+    h1 = "<h1>The Basics Of Harbour Planning? Beginner? Guide</h1>"
+    assert titled(head, h1) == "The Basics Of Harbour Planning: Beginner's Guide"
+    # a question the headline asks stays
+    head = '<meta property="og:title" content="Harbour plan: what next">'
+    assert titled(head, "<h1>Harbour plan: what next? The council decides</h1>") == (
+        "Harbour plan: what next? The council decides"
+    )
+
+
+def test_characters_encoded_twice_are_read_once():
+    head = '<meta property="og:title" content="A Sailor\u00e2\u0080\u0099s Guide to the Harbour">'
+    assert titled(head, "") == "A Sailor\u2019s Guide to the Harbour"
 
 
 def test_a_subtitle_or_section_after_a_bar_is_no_part_of_the_headline():
