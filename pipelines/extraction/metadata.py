@@ -10,7 +10,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from html import unescape
 from typing import Any
@@ -142,6 +142,7 @@ class PageMetadata:
     headline_lines: frozenset[str] = frozenset()  # the texts of the elements inside an <h1>
     headings: frozenset[str] = frozenset()  # the texts of its <h2> and <h3>
     document_title: str | None = None  # its <title>
+    meta_authors: list[str] = field(default_factory=list)  # its <meta name="author">, not its host's name
     organizations: tuple[str, ...] = ()  # names the JSON-LD gives organizations: never an author
     persons: tuple[str, ...] = ()  # names the JSON-LD types Person
 
@@ -162,6 +163,7 @@ class PageMetadata:
         organizations: list[str] = []
         personal_sites: list[str] = []  # nodes typed both Person and Organization
         people: list[str] = []  # nodes and authors typed Person
+        work_authors: list[str] | None = None
         for node in json_ld_objects(tree):
             types = types_of(node)
             name = _string(node.get("name"))
@@ -170,6 +172,10 @@ class PageMetadata:
             if name and types & _ORGANIZATION_TYPES:
                 # One node both: the site says it is a person's (a personal blog), not a company's.
                 (personal_sites if "person" in types else organizations).append(name)
+            if not types & ARTICLE_TYPES and node.get("datePublished"):
+                # A dated work of another type ("WebPage") whose author it types a Person: the
+                # page's author, if no article node names one.
+                work_authors = work_authors or _people(node.get("author"))
             if types & ARTICLE_TYPES:
                 meta.headline = meta.headline or _string(node.get("headline"))
                 meta.published = meta.published or iso_datetime(_string(node.get("datePublished")))
@@ -178,11 +184,15 @@ class PageMetadata:
                 if isinstance(publisher, dict):
                     meta.site_name = meta.site_name or _string(publisher.get("name"))
                     organizations.extend(filter(None, [_string(publisher.get("name"))]))
+        meta.authors = meta.authors or work_authors
         # A personal site publishes under its author's name, which its publisher node then repeats.
         meta.organizations = tuple(name for name in organizations if name not in personal_sites)
         meta.persons = tuple(people)
         meta.site_name = meta.site_name or _meta_content(tree, "og:site_name")
         meta.headline = meta.headline or _meta_content(tree, "og:title")
+        meta_author = _meta_content(tree, "author")
+        if meta_author and not _names_host(_squash(meta_author), url):
+            meta.meta_authors = [meta_author]
         meta.published = meta.published or iso_datetime(_meta_content(tree, "article:published_time"))
         meta.language = _first_language(
             tree.get("lang"),
@@ -597,10 +607,9 @@ def written_byline(tree: HtmlElement) -> list[str]:
     two to four capitalised words each."""
     for element in tree.xpath(_WRITTEN_BYLINE_XPATH):
         own = " ".join((element.text or "").split())
-        if _BYLINE_WORDS_ONLY.fullmatch(own):  # the names sit in the next element
-            following = _next_element(element)
-            if following is None:
-                continue
+        # the names sit in the next element, or (after a framework's "<!-- -->") in this one's text
+        following = _next_element(element) if _BYLINE_WORDS_ONLY.fullmatch(own) else None
+        if following is not None:
             names = _NAME_LIST.split(" ".join(" ".join(following.itertext()).split()))
             if all(_NAME_ONLY.fullmatch(name) for name in names):
                 return names
@@ -744,6 +753,17 @@ def _json_ld_names(value: Any, organizations: list[str], persons: list[str]) -> 
         name = entry.get("name") if isinstance(entry, dict) else entry
         if isinstance(name, str) and name.strip() and name.strip() not in names:
             names.append(name.strip())
+    return names or None
+
+
+def _people(value: Any) -> list[str] | None:
+    """The names of the entries of a JSON-LD author value that are typed Person."""
+    values = value if isinstance(value, list) else [value]
+    names = [
+        name
+        for entry in values
+        if isinstance(entry, dict) and "person" in types_of(entry) and (name := _string(entry.get("name")))
+    ]
     return names or None
 
 

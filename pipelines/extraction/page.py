@@ -227,14 +227,15 @@ def _extract_fields(
         dates.shows,
         dates.unambiguous_days,
     )
-    # The page's JSON-LD persons first, then trafilatura's (meta, JSON-LD, its byline search), then
-    # our byline search. A name the page declares an organization's is no author; a site's name
+    # The page's JSON-LD persons first, then trafilatura's (meta, JSON-LD, its byline search), the
+    # <meta name="author"> trafilatura may have passed over (a first name alone), then our byline
+    # search. A name the page declares an organization's is no author; a site's name
     # is, when the site is a person's.
     marked = byline_elements(tree)
     bylines = byline_names(marked)
     written = written_byline(tree)
     authors = choose_authors(
-        [page.authors or [], (found.author or "").split(";"), bylines, written],
+        [page.authors or [], (found.author or "").split(";"), page.meta_authors, bylines, written],
         not_authors(page, [*bylines, *written]),
     )
     authors = names_apart(marked, authors)

@@ -223,6 +223,37 @@ def test_a_name_the_page_declares_an_organization_s_is_no_author_unless_also_a_p
     assert declared_authors({**article, "author": {"name": "Gabby Boucher"}}, blogger) == ["Gabby Boucher"]
 
 
+def test_the_person_a_dated_page_of_another_type_declares_is_its_author():
+    webpage = {
+        "@type": "WebPage",
+        "headline": "Council weighs the harbour plan",
+        "datePublished": "2025-01-02",
+    }
+    assert declared_authors({**webpage, "author": {"@type": "Person", "name": "Çelik Nimani"}}) == [
+        "Çelik Nimani"
+    ]
+    # not an organization, nor a name without a type
+    assert declared_authors({**webpage, "author": {"@type": "Organization", "name": "Harbour Works"}}) == []
+    assert declared_authors({**webpage, "author": "Harbour Works"}) == []
+
+
+def meta_authored(author: str, url: str = "https://www.example.com/news/harbour-plan") -> list[str]:
+    html = (
+        f'<html><head><meta name="author" content="{author}"></head>'
+        f"<body><article><h1>Council weighs the harbour plan</h1>{STORY}</article></body></html>"
+    )
+    fields = extract_article(html, url)
+    assert fields is not None
+    return fields["authors"]
+
+
+def test_the_meta_author_is_the_author_even_a_first_name_alone_but_not_the_sites_name():
+    assert meta_authored("Zach") == ["Zach"]
+    assert meta_authored("Ann Lee") == ["Ann Lee"]
+    assert meta_authored("Harbourworks", "https://harbourworks.test/blog/plan") == []
+    assert meta_authored("Staff") == []
+
+
 def test_a_person_publishing_under_their_own_name_is_the_author_when_the_byline_says_so():
     # publisher and author share the name, the author typed Person: a one-person site, or a
     # company's writer account; the visible byline tells which credit the page gives
@@ -576,6 +607,9 @@ def test_a_byline_written_in_plain_markup_names_the_authors():
         "<div><span>Written by:</span><picture><img src='a.jpg'></picture><span>Elise Nass</span></div>"
     ) == ["Elise Nass"]
     assert names("<span>Written by:Elise Nass</span>") == ["Elise Nass"]
+    # the names in the same element as the words, after a framework's empty comment
+    assert names("<p>By <!-- -->Preetam Jinka</p>") == ["Preetam Jinka"]
+    assert names("<p>by: <!-- -->Ziyi Xu<!-- -->,<!-- --> <!-- -->Dec 17, 2025</p>") == ["Ziyi Xu"]
     # an article's own footer says who wrote it
     assert names(
         "<article><p>Text.</p><footer><p>Posted by Colin Watson on 2025-12-18</p></footer></article>"
