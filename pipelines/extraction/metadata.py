@@ -129,6 +129,8 @@ _DOMAIN_BESIDE = (
 _LANGUAGE_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 # Below this the detector's guess is weaker than what the page declares.
 _CONFIDENT_DETECTION = 0.9
+# A declared language this unlikely on this many characters of text is the template's, not the text's.
+_CONTRADICTED, _CONTRADICTION_CHARS = 0.01, 200
 
 
 @dataclass
@@ -664,12 +666,24 @@ def _similarity(a: str, b: str) -> float:
 
 
 def choose_language(text: str, declared: list[str | None]) -> str | None:
-    """Pick an ISO 639-1 code: a confident detection on the text, else the page's declaration."""
+    """Pick an ISO 639-1 code: a confident detection on the text, else the page's declaration
+    unless the text contradicts it, else a likely detection."""
     declaration = _first_language(*declared)
     detected, probability = detect_language(text)
     if detected and probability >= _CONFIDENT_DETECTION:
         return detected
+    if declaration and _contradicts(text, declaration):
+        declaration = None
     return declaration or (detected if probability >= 0.5 else None)
+
+
+def _contradicts(text: str, language: str) -> bool:
+    """Whether *text*, long enough to tell, is almost surely not in *language*: templates declare
+    "en" over text in any language, one the identifier may not know (Papiamento)."""
+    if len(text) < _CONTRADICTION_CHARS:
+        return False
+    probabilities = dict(_language_identifier().rank(text[:1500]))
+    return language in probabilities and probabilities[language] < _CONTRADICTED
 
 
 def detect_language(text: str) -> tuple[str | None, float]:

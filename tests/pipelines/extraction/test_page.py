@@ -307,6 +307,14 @@ def test_language_prefers_a_confident_detection_then_the_declaration():
     assert choose_language("Ok.", [None, None]) is None
     german = "Die Regierung hat am Montag angekündigt, dass die neuen Regeln im nächsten Jahr gelten."
     assert choose_language(german, ["en"]) == "de"
+    # a text the identifier cannot place, in a template that declares English: no language
+    papiamento = (
+        "Siman pasa Prome Minister tabata invita pa ta presente na International School pa e Fashion Show."
+        " Na e ocasion aki e studiantenan a presenta trahenan traha di materialnan recicla haciendo uzo di"
+        " nan propio imaginacion cu asistencia di diseñador local renombra."
+    )
+    assert choose_language(papiamento, ["en"]) is None
+    assert choose_language(papiamento[:150], ["en"]) == "en"  # too short to tell
 
 
 def test_urls_and_dates_are_validated():
