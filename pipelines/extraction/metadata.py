@@ -78,19 +78,15 @@ _BYLINE_MAX_WORDS = 6
 _BYLINE_TAIL = re.compile(r"\s*(?:[|•·-]\s*)?(?:posted|published|updated|written|by)\b", re.I)
 # "By Jane Doe" written in plain markup: the element's own text has the word in its first words.
 _WRITTEN_BYLINE_XPATH = (
-    "//body//*[not(self::script or self::style or self::a or self::title) and (contains(substring("
-    "translate(normalize-space(text()), 'BY', 'by'), 1, 24), 'by') or normalize-space(translate(text(),"
-    " 'AUTHORS:', 'authors ')) = 'author' or normalize-space(translate(text(), 'AUTHORS:', 'authors '))"
-    " = 'authors') and not(ancestor-or-self::*["
-    "self::footer[not(ancestor::article)] or self::nav or self::aside[not(ancestor::article)]"
-    " or contains(@class,'comment')"
+    "//body//*[not(self::script or self::style or self::a or self::title) and contains(substring("
+    "translate(normalize-space(text()), 'BY', 'by'), 1, 24), 'by') and not(ancestor-or-self::*["
+    "self::footer[not(ancestor::article)] or self::nav or self::aside or contains(@class,'comment')"
     " or contains(@class,'footer')"
     " or contains(@class,'related')])]"
 )
 _WRITTEN_BYLINE_WORDS = 16
 _BYLINE_WORDS = r"(?i:(?:(?:posted|written|article written|words|article)\s+)?by)"
-# the words alone, or a label "Author:" (its names in the next element)
-_BYLINE_WORDS_ONLY = re.compile(rf"(?:{_BYLINE_WORDS}|(?i:authors?))\s*:?")
+_BYLINE_WORDS_ONLY = re.compile(rf"{_BYLINE_WORDS}\s*:?")
 _NAME = rf"(?!(?i:{_MONTH})\b)[A-Z][\w'’.-]*(?:\s+(?:(?!(?i:{_MONTH})\b)[A-Z][\w'’.-]*|de|van|von|da|del|bin)){{1,3}}"
 _WRITTEN_NAME = re.compile(
     # at the start, or after a date or a separator ("May 3, 2017 By ...", "5 min read · By ...")
