@@ -142,7 +142,7 @@ class PageMetadata:
     h1: str | None = None
     headlines: tuple[str, ...] = ()  # the page's visible <h1> texts
     headline_lines: frozenset[str] = frozenset()  # the texts of the elements inside an <h1>
-    headings: frozenset[str] = frozenset()  # the texts of its <h2> and <h3>
+    _tree: HtmlElement | None = field(default=None, repr=False)
     document_title: str | None = None  # its <title>
     meta_authors: list[str] = field(default_factory=list)  # its <meta name="author">, not its host's name
     organizations: tuple[str, ...] = ()  # names the JSON-LD gives organizations: never an author
@@ -159,7 +159,6 @@ class PageMetadata:
             for child in h1.iterdescendants()
             if isinstance(child.tag, str)
         )
-        meta.headings = frozenset(" ".join(h.text_content().split()) for h in tree.iter("h2", "h3"))
         meta.document_title = _unescaped(" ".join((tree.findtext(".//title") or "").split())) or None
         meta.h1 = meta.headlines[0] if meta.headlines else None
         organizations: list[str] = []
@@ -190,22 +189,32 @@ class PageMetadata:
         # A personal site publishes under its author's name, which its publisher node then repeats.
         meta.organizations = tuple(name for name in organizations if name not in personal_sites)
         meta.persons = tuple(people)
-        meta.site_name = meta.site_name or _meta_content(tree, "og:site_name")
-        meta.headline = meta.headline or _meta_content(tree, "og:title")
-        meta_author = _meta_content(tree, "author")
+        metas = _meta_contents(tree)
+        meta.site_name = meta.site_name or metas.get("og:site_name")
+        meta.headline = meta.headline or metas.get("og:title")
+        meta_author = metas.get("author")
         if meta_author and not _names_host(_squash(meta_author), url):
             meta.meta_authors = [meta_author]
-        meta.published = meta.published or iso_datetime(_meta_content(tree, "article:published_time"))
+        meta.published = meta.published or iso_datetime(metas.get("article:published_time"))
+        equivalent = metas.get("http-equiv content-language")
         meta.language = _first_language(
             tree.get("lang"),
             tree.get("xml:lang"),
-            _meta_content(tree, "og:locale"),
-            _http_equiv(tree, "content-language"),
+            metas.get("og:locale"),
+            equivalent and (equivalent.split(",")[0].strip() or None),
         )
         meta.canonical_url = valid_url(_link_href(tree, "canonical"), url) or valid_url(
-            _meta_content(tree, "og:url"), url
+            metas.get("og:url"), url
         )
+        meta._tree = tree
         return meta
+
+    @functools.cached_property
+    def headings(self) -> frozenset[str]:
+        """The texts of the page's <h2> and <h3>, read when a title asks for them."""
+        if self._tree is None:
+            return frozenset()
+        return frozenset(" ".join(h.text_content().split()) for h in self._tree.iter("h2", "h3"))
 
 
 def clean_title(title: str, site_names: list[str], url: str) -> str | None:
@@ -730,19 +739,20 @@ def _first_language(*values: str | None) -> str | None:
     return None
 
 
-def _meta_content(tree: HtmlElement, name: str) -> str | None:
-    for node in tree.xpath("//meta[@property=$n or @name=$n]", n=name):
+def _meta_contents(tree: HtmlElement) -> dict[str, str]:
+    """The content of each <meta> by its property and by its name, the first non-empty one's, and
+    by "http-equiv <name>" the first such one's, in one pass over the page."""
+    contents: dict[str, str] = {}
+    for node in tree.iter("meta"):
+        if equivalent := node.get("http-equiv"):
+            contents.setdefault(f"http-equiv {equivalent.lower()}", node.get("content") or "")
         content = (node.get("content") or "").strip()
-        if content:
-            return content
-    return None
-
-
-def _http_equiv(tree: HtmlElement, name: str) -> str | None:
-    for node in tree.xpath("//meta[@http-equiv]"):
-        if node.get("http-equiv", "").lower() == name:
-            return (node.get("content") or "").split(",")[0].strip() or None
-    return None
+        if not content:
+            continue
+        for key in (node.get("property"), node.get("name")):
+            if key:
+                contents.setdefault(key, content)
+    return contents
 
 
 def _link_href(tree: HtmlElement, rel: str) -> str | None:
