@@ -142,11 +142,11 @@ class PageMetadata:
     h1: str | None = None
     headlines: tuple[str, ...] = ()  # the page's visible <h1> texts
     headline_lines: frozenset[str] = frozenset()  # the texts of the elements inside an <h1>
-    _tree: HtmlElement | None = field(default=None, repr=False)
     document_title: str | None = None  # its <title>
     meta_authors: list[str] = field(default_factory=list)  # its <meta name="author">, not its host's name
     organizations: tuple[str, ...] = ()  # names the JSON-LD gives organizations: never an author
     persons: tuple[str, ...] = ()  # names the JSON-LD types Person
+    _tree: HtmlElement | None = field(default=None, repr=False)  # for what is read only when asked
 
     @classmethod
     def read(cls, tree: HtmlElement, url: str) -> PageMetadata:
