@@ -122,6 +122,9 @@ _DOMAIN_BESIDE = (
     re.compile(rf"^(?P<site>{_DOMAIN})\s+(?P<rest>\S.*)$"),
     re.compile(rf"^(?P<rest>.*\S)\s+(?P<site>{_DOMAIN})$"),
 )
+# "?" or the replacement character where a site lost characters converting a headline; at most
+# this many runs of them are matched against the declared headline (a headline all marks is lost).
+_LOST, _LOST_RUNS = re.compile("([?\ufffd]+)"), 4
 _LANGUAGE_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 # Below this the detector's guess is weaker than what the page declares.
 _CONFIDENT_DETECTION = 0.9
@@ -388,10 +391,15 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
 def _lost_characters(headline: str, reference: str) -> bool:
     """Whether *headline* is *reference* but for a character or two in it, at each place a "?"
     (or the replacement character) stands instead."""
-    if "?" not in headline and "\ufffd" not in headline:
+    pieces = _LOST.split(headline)  # text, a run of marks, text, ...
+    if len(pieces) == 1 or len(pieces) > 2 * _LOST_RUNS + 1 or headline == reference:
         return False
-    pattern = ".{1,2}".join(map(re.escape, re.split("[?\ufffd]", headline)))
-    return headline != reference and re.fullmatch(pattern, reference, re.I | re.S) is not None
+    # a run of k marks stands for k to 2k characters; the text between runs anchors the match
+    pattern = "".join(
+        re.escape(piece) if i % 2 == 0 else f".{{{len(piece)},{2 * len(piece)}}}"
+        for i, piece in enumerate(pieces)
+    )
+    return re.fullmatch(pattern, reference, re.I | re.S) is not None
 
 
 def _beside_a_line_of_its_own(headline: str, reference: str, lines: frozenset[str]) -> bool:

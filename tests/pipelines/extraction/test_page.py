@@ -564,6 +564,13 @@ def test_an_h1_with_characters_lost_to_question_marks_gives_way_to_the_declared_
     head = '<meta property="og:title" content="The Basics Of Harbour Planning: Beginner\'s Guide">'
     h1 = "<h1>The Basics Of Harbour Planning? Beginner? Guide</h1>"
     assert titled(head, h1) == "The Basics Of Harbour Planning: Beginner's Guide"
+    # a run of marks stands for as many to twice as many characters; a headline with more runs
+    # than a few is not matched (each run multiplies the ways to match)
+    from pipelines.extraction.metadata import _lost_characters
+
+    assert _lost_characters("Harbour ????? doubles", "Harbour 港口计划的费用 doubles")
+    assert not _lost_characters("Harbour ?? doubles", "Harbour 港口计划的费用 doubles")
+    assert not _lost_characters("a?b?c?d?e?f", "a-b-c-d-e-f")
     # a question the headline asks stays
     head = '<meta property="og:title" content="Harbour plan: what next">'
     assert titled(head, "<h1>Harbour plan: what next? The council decides</h1>") == (
