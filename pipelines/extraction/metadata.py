@@ -146,6 +146,7 @@ class PageMetadata:
     headlines: tuple[str, ...] = ()  # the page's visible <h1> texts
     headline_lines: frozenset[str] = frozenset()  # the texts of the elements inside an <h1>
     document_title: str | None = None  # its <title>
+    card_title: str | None = None  # its twitter:title
     meta_authors: list[str] = field(default_factory=list)  # its <meta name="author">, not its host's name
     organizations: tuple[str, ...] = ()  # names the JSON-LD gives organizations: never an author
     persons: tuple[str, ...] = ()  # names the JSON-LD types Person
@@ -195,6 +196,7 @@ class PageMetadata:
         metas = _meta_contents(tree)
         meta.site_name = meta.site_name or metas.get("og:site_name")
         meta.headline = meta.headline or metas.get("og:title")
+        meta.card_title = _unescaped(metas.get("twitter:title") or "") or None
         meta_author = metas.get("author")
         if meta_author and not _names_host(_squash(meta_author), url):
             meta.meta_authors = [meta_author]
@@ -335,10 +337,13 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
     best = max(page.headlines, key=lambda h1: _similarity(h1, reference or ""))
     unlike = bool(reference) and _similarity(best, reference or "") < _SAME_TITLE
     label = word_units(best) <= _SHORT_HEADLINE < word_units(reference or "")
-    # An <h1> quite unlike the declared headline, where the page shows that headline as a heading
-    # of its own, is a section's heading or a box's ("A message from our founder").
-    if unlike and (label or _names_site(best, site_names, url) or reference in page.headings):
+    if unlike and (label or _names_site(best, site_names, url)):
         return reference
+    # An <h1> quite unlike the declared headline, where the page shows that headline, or another
+    # title it declares (Twitter's card), as a heading of its own, is a section's heading or a
+    # box's ("A message from our founder").
+    if unlike and (shown := _shown_declared_title(page, reference, site_names, url)):
+        return shown
     # An <h1> of a paragraph's length is the page's lead, not its headline; one in capitals is
     # the declared headline styled, which keeps its words' case.
     if reference and (
@@ -386,6 +391,14 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
     ):
         return reference
     return clean_title(best, site_names, url)
+
+
+def _shown_declared_title(
+    page: PageMetadata, reference: str | None, site_names: list[str], url: str
+) -> str | None:
+    """The first of the page's declared titles that it shows as an <h2> or <h3>."""
+    other = clean_title(page.card_title or "", site_names, url)
+    return next((title for title in (reference, other) if title and title in page.headings), None)
 
 
 def _lost_characters(headline: str, reference: str) -> bool:

@@ -554,6 +554,17 @@ def test_an_h1_unlike_the_declared_headline_that_the_page_shows_as_a_heading_is_
     )
     url = "https://blog.coast.test/2025/what-sailors-love"
     assert titled(head, body, url) == "What do sailors love about the harbour?"
+    # or another title it declares, for Twitter's card
+    head = (
+        '<meta property="og:title" content="How the harbour runs at scale - Coast Blog">'
+        '<meta name="twitter:title" content="How the harbour is shaping the coast">'
+    )
+    body = (
+        '<h3 class="post-title">How the harbour is shaping the coast</h3><p>We asked them.</p>'
+        '<h1><span style="color: red">Letter from our editor, Jo Smith:</span></h1>'
+    )
+    assert titled(head, body, url) == "How the harbour is shaping the coast"
+    head = '<meta property="og:title" content="What do sailors love about the harbour? | Coast Blog">'
     # one the page does not show otherwise is the headline
     assert titled(head, "<h1>Why they keep coming back: the quiet mornings</h1>", url) == (
         "Why they keep coming back: the quiet mornings"
