@@ -94,6 +94,7 @@ _WRITTEN_NAME = re.compile(
     rf"(?=$|\s*[,|•·⋅–—-]|\s+(?:on|in|at|for|updated|posted|published|\d|(?i:{_MONTH})\b))"
 )
 _NAME_ONLY = re.compile(_NAME)
+_CREDIT_SEPARATOR = re.compile(r"\s+[-\u2013\u2014|]\s+")
 _MONTH_ONLY = re.compile(_MONTH, re.I)
 _NAME_LIST = re.compile(r"\s*(?:,|\band\b|&)\s*")
 # An <h1> this unlike the declared headline, and this short, names the site or a section.
@@ -297,10 +298,17 @@ def clean_authors(names: list[str]) -> list[str]:
     for name in names:
         name = _BYLINE_PREFIX.sub("", " ".join(unescape(name).split()))
         name = _BYLINE_UPDATED.sub("", _BYLINE_DATE.sub("", name)).strip(" ,;|•·-")
-        name = _without_role(name)
+        name = _without_role(_before_credit(name))
         if name and name not in cleaned:
             cleaned.append(name)
     return cleaned
+
+
+def _before_credit(name: str) -> str:
+    """*name* up to a spaced dash or bar after a person's name: what follows is a team's or a
+    role's ("David Jackson - FullStack Editorial Team", "Jane Doe | Contributor")."""
+    first, *rest = _CREDIT_SEPARATOR.split(name, maxsplit=1)
+    return first if rest and _NAME_ONLY.fullmatch(first) else name
 
 
 def _without_role(name: str) -> str:

@@ -166,6 +166,12 @@ def test_authors_are_cleaned():
     ]
     assert clean_authors(["Mayank Gupta", "CEO", "Lead Reviewer"]) == ["Mayank Gupta"]
     assert clean_authors(["Robert Head", "Justin C. Meserole"]) == ["Robert Head", "Justin C. Meserole"]
+    # a team's or a role's credit after a spaced dash or bar
+    assert clean_authors(["David Jackson - FullStack Editorial Team", "Jane Doe | Contributor"]) == [
+        "David Jackson",
+        "Jane Doe",
+    ]
+    assert clean_authors(["Mary-Kate Olsen", "Smith - Jones"]) == ["Mary-Kate Olsen", "Smith - Jones"]
 
 
 def test_a_template_s_unfilled_byline_is_no_author():
