@@ -66,6 +66,10 @@ _DAY = r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"
 _BYLINE_DATE = re.compile(
     rf"(?:\s*[•|·]\s*{_MONTH}(?:{_DAY})?|\s+{_MONTH}{_DAY}|\s+{_NAMELESS_MONTH}(?:\s+\d{{4}})?)\s*$", re.I
 )
+# A date before the name ("Dec. 19, 2025 · Niko Matsakis ..."), and whom the author writes for after
+# it ("... on behalf of the Vision Doc group").
+_BYLINE_DATE_FIRST = re.compile(rf"^{_MONTH}{_DAY}\s*[•|·\u2013\u2014-]\s*", re.I)
+_BYLINE_BEHALF = re.compile(r"\s+on behalf of\b.*$", re.I)
 _BYLINE_UPDATED = re.compile(r"\s*(?:[•|·-]\s*)?(?:last\s+)?(?:updated|posted|published)\b.*$", re.I)
 _BYLINE_XPATH = (
     "//*[(contains(@class,'author') or contains(@class,'byline') or contains(@id,'author')"
@@ -635,6 +639,11 @@ def byline_names(bylines: list[HtmlElement]) -> list[str]:
     for element in bylines:
         names = element.xpath(".//*[@itemprop='name']")
         text = " ".join(" ".join((names[0] if names else element).itertext()).split())
+        if dated := _BYLINE_DATE_FIRST.match(text):
+            # after a date, a name only: a post's category comes there too ("March 20 | Wellness")
+            text = _BYLINE_BEHALF.sub("", text[dated.end() :])
+            if not _NAME_ONLY.fullmatch(text):
+                continue
         if len(text) > 2 and len(text.split()) <= _BYLINE_MAX_WORDS:
             return [text]
     return []

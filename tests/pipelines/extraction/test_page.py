@@ -294,6 +294,26 @@ def test_a_name_set_apart_from_its_role_in_a_byline_is_the_author():
     assert names_apart(bylines, ["Lee and Kim"]) == ["Lee and Kim"]
 
 
+def test_a_date_before_the_name_in_a_byline_is_passed_over_when_a_name_follows():
+    from lxml.html import document_fromstring
+
+    from pipelines.extraction.metadata import byline_elements, byline_names
+
+    def names(body: str) -> list[str]:
+        return byline_names(byline_elements(document_fromstring(f"<html><body>{body}</body></html>")))
+
+    rust = (
+        "<div class='publish-date-author'>Dec. 19, 2025 · Niko Matsakis on behalf of"
+        " <a href='/teams'>Vision Doc group</a></div>"
+    )
+    assert names(rust) == ["Niko Matsakis"]
+    # a category after the date is no name: the next byline element is read
+    assert names("<p class='post-author'>March 20, 2023 | Wellness &amp; Prevention</p>") == []
+    assert names(
+        "<p class='post-author'>March 20, 2023 | Wellness &amp; Prevention</p><p class='author'>Ann Lee</p>"
+    ) == ["Ann Lee"]
+
+
 def test_a_byline_s_label_and_name_in_elements_of_their_own_are_read_apart():
     from lxml.html import document_fromstring
 
