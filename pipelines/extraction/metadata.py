@@ -98,6 +98,7 @@ _WRITTEN_NAME = re.compile(
     rf"(?=$|\s*[,|•·⋅–—-]|\s+(?:on|in|at|for|updated|posted|published|\d|(?i:{_MONTH})\b))"
 )
 _NAME_ONLY = re.compile(_NAME)
+_SINGLE_NAME = re.compile(r"[A-Z][^\W\d_]+")
 _CREDIT_SEPARATOR = re.compile(r"\s+[-\u2013\u2014|]\s+")
 _MONTH_ONLY = re.compile(_MONTH, re.I)
 _NAME_LIST = re.compile(r"\s*(?:,|\band\b|&)\s*")
@@ -660,13 +661,27 @@ def written_byline(tree: HtmlElement) -> list[str]:
         following = _next_element(element) if _BYLINE_WORDS_ONLY.fullmatch(own) else None
         if following is not None:
             names = _NAME_LIST.split(" ".join(" ".join(following.itertext()).split()))
-            if all(_NAME_ONLY.fullmatch(name) for name in names):
+            if all(_NAME_ONLY.fullmatch(name) for name in names) or _authors_page_link(following, names):
                 return names
             continue
         text = " ".join(" ".join(element.itertext()).split())
         if len(text.split()) <= _WRITTEN_BYLINE_WORDS and (match := _WRITTEN_NAME.search(text)):
             return _NAME_LIST.split(match["names"])
     return []
+
+
+def _authors_page_link(element: HtmlElement, names: list[str]) -> bool:
+    """Whether *element* is a link to an author's page ("/author/amanda/") showing one capitalised
+    word: a first name or a pen name, which bylines give alone, but not the name in the link's
+    host (a company's own account: "CottageCare" on cottagecare.com)."""
+    href = element.get("href") or ""
+    return (
+        element.tag == "a"
+        and "/author/" in href
+        and len(names) == 1
+        and _SINGLE_NAME.fullmatch(names[0]) is not None
+        and _squash(names[0]) not in _squash(urlsplit(href).hostname or "")
+    )
 
 
 def _next_element(element: HtmlElement) -> HtmlElement | None:

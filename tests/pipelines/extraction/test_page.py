@@ -659,6 +659,12 @@ def test_a_byline_written_in_plain_markup_names_the_authors():
         "<div><span>Written by:</span><picture><img src='a.jpg'></picture><span>Elise Nass</span></div>"
     ) == ["Elise Nass"]
     assert names("<span>Written by:Elise Nass</span>") == ["Elise Nass"]
+    # a name of one word, where it links to the author's page, but not the site's own name
+    assert names("<p>by <a href='https://books.test/author/amanda/'>Amanda</a> · Dec 20, 2025</p>") == [
+        "Amanda"
+    ]
+    assert names("<p>By <a href='https://harbourcare.test/author/harbourcare/'>HarbourCare</a></p>") == []
+    assert names("<p>By <a href='/category/news/'>Harbour</a></p>") == []
     # the names in the same element as the words, after a framework's empty comment
     assert names("<p>By <!-- -->Preetam Jinka</p>") == ["Preetam Jinka"]
     assert names("<p>by: <!-- -->Ziyi Xu<!-- -->,<!-- --> <!-- -->Dec 17, 2025</p>") == ["Ziyi Xu"]
