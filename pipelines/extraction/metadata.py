@@ -415,8 +415,8 @@ def _shown_declared_title(
 
 
 def _lost_characters(headline: str, reference: str) -> bool:
-    """Whether *headline* is *reference* but for a character or two in it, at each place a "?"
-    (or the replacement character) stands instead."""
+    """Whether *headline* is *reference* but for characters lost where a "?" (or the replacement
+    character) stands instead, one or two for each mark."""
     pieces = _LOST.split(headline)  # text, a run of marks, text, ...
     if len(pieces) == 1 or len(pieces) > 2 * _LOST_RUNS + 1 or headline == reference:
         return False
@@ -675,13 +675,18 @@ def _authors_page_link(element: HtmlElement, names: list[str]) -> bool:
     word: a first name or a pen name, which bylines give alone, but not the name in the link's
     host (a company's own account: "CottageCare" on cottagecare.com)."""
     href = element.get("href") or ""
-    return (
-        element.tag == "a"
-        and "/author/" in href
-        and len(names) == 1
-        and _SINGLE_NAME.fullmatch(names[0]) is not None
-        and _squash(names[0]) not in _squash(urlsplit(href).hostname or "")
-    )
+    if (
+        element.tag != "a"
+        or "/author/" not in href
+        or len(names) != 1
+        or not _SINGLE_NAME.fullmatch(names[0])
+    ):
+        return False
+    try:
+        host = urlsplit(href).hostname or ""
+    except ValueError:  # a malformed link ("http://[broken/author/x")
+        return False
+    return _squash(names[0]) not in _squash(host)
 
 
 def _next_element(element: HtmlElement) -> HtmlElement | None:

@@ -665,6 +665,7 @@ def test_a_byline_written_in_plain_markup_names_the_authors():
     ]
     assert names("<p>By <a href='https://harbourcare.test/author/harbourcare/'>HarbourCare</a></p>") == []
     assert names("<p>By <a href='/category/news/'>Harbour</a></p>") == []
+    assert names("<p>By <a href='http://[broken/author/amanda/'>Amanda</a></p>") == []
     # the names in the same element as the words, after a framework's empty comment
     assert names("<p>By <!-- -->Preetam Jinka</p>") == ["Preetam Jinka"]
     assert names("<p>by: <!-- -->Ziyi Xu<!-- -->,<!-- --> <!-- -->Dec 17, 2025</p>") == ["Ziyi Xu"]
