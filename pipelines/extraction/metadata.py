@@ -150,7 +150,6 @@ class PageMetadata:
     canonical_url: str | None = None
     h1: str | None = None
     headlines: tuple[str, ...] = ()  # the page's visible <h1> texts
-    headline_lines: frozenset[str] = frozenset()  # the texts of the elements inside an <h1>
     document_title: str | None = None  # its <title>
     card_title: str | None = None  # its twitter:title
     meta_authors: list[str] = field(default_factory=list)  # its <meta name="author">, not its host's name
@@ -161,14 +160,7 @@ class PageMetadata:
     @classmethod
     def read(cls, tree: HtmlElement, url: str) -> PageMetadata:
         meta = cls()
-        h1s = tree.xpath("//h1")
-        meta.headlines = tuple(text for h1 in h1s if (text := _headline_text(h1, url)))
-        meta.headline_lines = frozenset(
-            " ".join(child.text_content().split())
-            for h1 in h1s
-            for child in h1.iterdescendants()
-            if isinstance(child.tag, str)
-        )
+        meta.headlines = tuple(text for h1 in tree.xpath("//h1") if (text := _headline_text(h1, url)))
         meta.document_title = _unescaped(" ".join((tree.findtext(".//title") or "").split())) or None
         meta.h1 = meta.headlines[0] if meta.headlines else None
         organizations: list[str] = []
@@ -219,6 +211,18 @@ class PageMetadata:
         )
         meta._tree = tree
         return meta
+
+    @functools.cached_property
+    def headline_lines(self) -> frozenset[str]:
+        """The texts of the elements inside the page's <h1>, read when a title asks for them."""
+        if self._tree is None:
+            return frozenset()
+        return frozenset(
+            " ".join(element.text_content().split())
+            for h1 in self._tree.iter("h1")
+            for element in h1.iterdescendants()
+            if isinstance(element.tag, str)
+        )
 
     @functools.cached_property
     def headings(self) -> frozenset[str]:
@@ -367,7 +371,7 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
     # An <h1> that sets a line of its own beside the declared headline, in an element of its own:
     # a kicker before it ("<span>Avoiding bad debts</span> Retention of title: ...") or a
     # subtitle after it.
-    if reference and _beside_a_line_of_its_own(best, reference, page.headline_lines):
+    if reference and _beside_a_line_of_its_own(best, reference, page):
         return reference
     # An <h1> that is the declared headline after a one-word label of its own ("Blog: ...",
     # "Title:..."); two words or more before the colon may be the headline's own.
@@ -428,10 +432,10 @@ def _lost_characters(headline: str, reference: str) -> bool:
     return re.fullmatch(pattern, reference, re.I | re.S) is not None
 
 
-def _beside_a_line_of_its_own(headline: str, reference: str, lines: frozenset[str]) -> bool:
-    """Whether *headline* is *reference* and more before or after it, one of them set apart: the
-    rest is one of the *lines*, or the reference is ("<span>Headline</span> <a>(latimes.com)</a>
-    <a>87</a>")."""
+def _beside_a_line_of_its_own(headline: str, reference: str, page: PageMetadata) -> bool:
+    """Whether *headline* is *reference* and more before or after it, one of them set apart in an
+    element of the page's <h1>: the rest, or the reference ("<span>Headline</span>
+    <a>(latimes.com)</a> <a>87</a>")."""
     if headline.casefold().endswith(reference.casefold()):
         rest = headline[: len(headline) - len(reference)]
     elif headline.casefold().startswith(reference.casefold()):
@@ -439,7 +443,7 @@ def _beside_a_line_of_its_own(headline: str, reference: str, lines: frozenset[st
     else:
         return False
     rest = " ".join(rest.strip(" :|-\u2013\u2014").split())
-    return bool(rest) and (rest in lines or reference in lines)
+    return bool(rest) and (rest in page.headline_lines or reference in page.headline_lines)
 
 
 def _names_only_the_site(headline: str, page: PageMetadata, site_names: list[str], url: str) -> bool:
