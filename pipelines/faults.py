@@ -6,7 +6,8 @@ the moments that matter instead of at moments guessed from a clock.
 
 Points: store.committing (a write transaction about to commit), store.committed (just after),
 neardup.decided (an article decided and in the hot index, not yet stored), warc.written (a WARC
-record written), filter.saving (the band filter's new file written, not yet in place).
+record written), filter.saving (the band filter's new file written, not yet in place),
+extract.page (an extraction worker given a page: each worker counts its own).
 Without the variable, reaching a point costs a comparison.
 """
 

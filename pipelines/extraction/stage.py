@@ -1,8 +1,8 @@
 """Extraction stage: raw page -> article fields, in a pool of worker processes.
 
 trafilatura takes tens of milliseconds of CPU per page. Run on the reactor thread it would stall
-every download behind it, so pages go to a process pool with one worker per core and the stage
-awaits the result. The workers also decode the page, judge whether it is an article at all
+every download behind it, so pages go to worker processes, one per core (pipelines.extraction.pool),
+and the stage awaits the result. The workers also decode the page, judge whether it is an article at all
 (pipelines.extraction.judge: fronts, section and tag pages are dropped here) and hash and sign its
 words for the near-duplicate stage, so the crawling process does as little per page as it can.
 Scrapy stops scheduling downloads while too many responses wait in the item pipelines
@@ -17,14 +17,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import multiprocessing
 import os
-import sys
 import time
-from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -38,6 +32,7 @@ from pipelines.items import ArticleItem, Carried, PageItem
 from pipelines.origin.credits import DEFAULT_RULES_FILE, load_credit_rules
 from pipelines.siterules import Rules, RulesError, load_rules
 
+from .pool import WorkerDied, WorkerPool
 from .task import ExtractOptions, PageResult
 from .worker import process_page, start
 
@@ -54,7 +49,7 @@ class ExtractionPipeline:
         self.workers = workers or os.cpu_count() or 1
         self.options = options
         self.rules = rules or Rules()
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
         self._starting: asyncio.Future[None] | None = None
 
     @classmethod
@@ -81,16 +76,16 @@ class ExtractionPipeline:
         return cls(crawler.stats, workers, options, rules)
 
     async def open_spider(self) -> None:
-        self._pool, spawned = self._start_pool()
-        # Not awaited: the workers start (imports and the language model, a second or two) while
-        # the crawl fetches its first pages, which wait in the pool's queue meanwhile.
-        self._starting = asyncio.ensure_future(self._started(spawned))
-
-    async def _started(self, spawned: list[Future[int]]) -> None:
         began = time.monotonic()
+        self._pool = WorkerPool(self.workers, initializer=start, on_death=self._worker_died)
+        # Not awaited: the workers start (imports and the language model, a second or so) while
+        # the crawl fetches its first pages, which wait for them meanwhile.
+        self._starting = asyncio.ensure_future(self._started(self._pool, began))
+
+    async def _started(self, pool: WorkerPool, began: float) -> None:
         try:
-            await asyncio.gather(*map(asyncio.wrap_future, spawned))
-        except BrokenProcessPool as exc:  # the pages then fail one by one, each counted
+            await pool.started()
+        except WorkerDied as exc:  # the pages then fail one by one, each counted
             logger.error("the extraction workers could not start: %s", exc)
             return
         logger.info(
@@ -99,22 +94,15 @@ class ExtractionPipeline:
             time.monotonic() - began,
         )
 
-    def _start_pool(self) -> tuple[ProcessPoolExecutor, list[Future[int]]]:
-        """A pool whose workers are starting, and a task given to each (done once it has started)."""
-        # "spawn": a forked copy of the crawler process would inherit the reactor and its threads.
-        pool = ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=start
-        )
-        # The pool starts a worker for each task it is given while no worker is idle.
-        with _main_script_hidden():
-            spawned = [pool.submit(os.getpid) for _ in range(self.workers)]
-        return pool, spawned
+    def _worker_died(self, reason: str) -> None:
+        self.stats.inc_value("extract/worker_crashed")
+        logger.error("%s; another takes its place", reason)
 
     async def close_spider(self) -> None:
         if self._starting is not None:
             self._starting.cancel()
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
             self._pool = None
 
     async def process_item(self, item: Any) -> Any:
@@ -186,48 +174,20 @@ class ExtractionPipeline:
         pool = self._pool
         if pool is None:
             raise RuntimeError("the extraction pool is not running: open_spider() starts it")
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(
-                pool, process_page, body, http_charset, url, language, options, request_url, fetched_on
+            return await pool.run(
+                process_page, body, http_charset, url, language, options, request_url, fetched_on
             )
-        except BrokenProcessPool:
-            # A worker died (out of memory, or a crash inside lxml) and took every page queued in
-            # the pool with it: start one new pool, and give each of those pages one more try.
-            if self._pool is pool:
-                self.stats.inc_value("extract/worker_crashed")
-                logger.error("an extraction worker died; restarting the pool")
-                pool.shutdown(wait=False, cancel_futures=True)
-                self._pool, _ = self._start_pool()
+        except WorkerDied as exc:
+            # A worker died (out of memory, or a crash inside lxml) holding this page and perhaps
+            # the one queued behind it; another has taken its place. Each page gets one more try.
             if retry:
                 return await self._process(
                     body, http_charset, url, language, options, request_url, fetched_on, retry=False
                 )
             self.stats.inc_value("extract/failed")
-            raise ExtractionFailed(f"extraction worker crashed twice on {url}") from None
+            raise ExtractionFailed(f"extraction failed twice on {url}: {exc}") from None
         except Exception as exc:  # lxml and trafilatura raise many kinds on broken markup
             self.stats.inc_value("extract/failed")
             logger.warning("extraction failed on %s: %r", url, exc)
             raise ExtractionFailed(f"extraction failed on {url}: {exc!r}") from exc
-
-
-@contextmanager
-def _main_script_hidden() -> Iterator[None]:
-    """While worker processes are spawned, the program's main script is not named to them.
-
-    A spawned process runs the parent's main script again (multiprocessing does, so that
-    functions defined there can be unpickled), and the `scrapy` script imports Scrapy, Twisted
-    and the crawl command: a third of a second and about 30 MB in every worker, which only ever
-    runs pipelines.extraction.worker's functions. (`python -m scrapy` names a package's
-    __main__, which multiprocessing leaves alone.)
-    """
-    main = sys.modules["__main__"]
-    path = getattr(main, "__file__", None)
-    if path is None or getattr(main, "__spec__", None) is not None:
-        yield
-        return
-    del main.__file__
-    try:
-        yield
-    finally:
-        main.__file__ = path

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+from pipelines import faults
 from pipelines.garbage import collect_less
 
 from .task import PageResult
@@ -18,6 +19,7 @@ def process_page(*args: Any) -> PageResult:
     """pipelines.extraction.page.process_page, run in a worker."""
     from .page import process_page as process
 
+    faults.reached("extract.page")
     return process(*args)
 
 

@@ -8,10 +8,14 @@ import os
 import subprocess
 import sys
 
+import pytest
 from scrapy.utils.misc import build_from_crawler
 
-from pipelines.drops import NoArticleText, NotAnArticle
+from pipelines import faults
+from pipelines.drops import ExtractionFailed, NoArticleText, NotAnArticle
 from pipelines.extraction import ExtractionPipeline
+from pipelines.extraction.pool import WorkerPool
+from pipelines.extraction.worker import start
 from pipelines.garbage import YOUNG_GENERATION_THRESHOLD
 from pipelines.items import ArticleItem, PageItem
 from pipelines.signatures import Signer
@@ -57,32 +61,81 @@ def test_extraction_runs_in_worker_processes(newsroom):
     assert crawler.stats.get_value("extract/not_article") == 1
 
 
+def test_a_page_whose_worker_dies_is_tried_once_more(newsroom, monkeypatch):
+    # Every worker dies on its second page (the fault point counts per process).
+    monkeypatch.setenv(faults.ENVIRONMENT, "extract.page:2")
+    crawler = project_crawler(EXTRACT_WORKERS=1)
+    stage = build_from_crawler(ExtractionPipeline, crawler)
+    pages = []
+    for article in newsroom.articles[:3]:
+        body = newsroom.pages[article.host][article.url.split(article.host, 1)[1]].body
+        pages.append(
+            PageItem(url=article.url, site=article.host, body=body, http_charset="utf-8", fetched_at="x")
+        )
+
+    async def run():
+        await stage.open_spider()
+        try:
+            return [await stage.process_item(page) for page in pages]
+        finally:
+            await stage.close_spider()
+
+    items = asyncio.run(run())
+    assert [item["title"] for item in items] == [article.headline for article in newsroom.articles[:3]]
+    assert crawler.stats.get_value("extract/worker_crashed") == 2
+    assert crawler.stats.get_value("extract/failed") is None
+
+
+def test_a_page_that_kills_every_worker_fails_alone(newsroom, monkeypatch):
+    monkeypatch.setenv(faults.ENVIRONMENT, "extract.page:1")
+    crawler = project_crawler(EXTRACT_WORKERS=1)
+    stage = build_from_crawler(ExtractionPipeline, crawler)
+    article = newsroom.articles[0]
+    body = newsroom.pages[article.host][article.url.split(article.host, 1)[1]].body
+    page = PageItem(url=article.url, site=article.host, body=body, http_charset="utf-8", fetched_at="x")
+
+    async def run():
+        await stage.open_spider()
+        try:
+            return await stage.process_item(page)
+        finally:
+            await stage.close_spider()
+
+    with pytest.raises(ExtractionFailed, match="failed twice"):
+        asyncio.run(run())
+    assert crawler.stats.get_value("extract/failed") == 1
+
+
 def test_workers_collect_garbage_less_often_than_python_by_default():
-    stage = build_from_crawler(ExtractionPipeline, project_crawler(EXTRACT_WORKERS=1))
-    pool, _ = stage._start_pool()
-    try:
-        young, middle, old = pool.submit(gc.get_threshold).result()
-    finally:
-        pool.shutdown()
+    async def run():
+        pool = WorkerPool(1, initializer=start)
+        try:
+            return await pool.run(gc.get_threshold)
+        finally:
+            pool.close()
+
+    young, middle, old = asyncio.run(run())
     assert young == YOUNG_GENERATION_THRESHOLD
     assert (middle, old) == gc.get_threshold()[1:]
 
 
 # Run as the `scrapy` script runs: a main script that imports Scrapy before it starts the crawl.
 SCRIPT = """
+import asyncio
 import scrapy.cmdline
-from scrapy.utils.misc import build_from_crawler
-from pipelines.extraction import ExtractionPipeline
-from tests.fixtures.components import project_crawler
-from tests.fixtures.crawls import ROOT
+from pipelines.extraction.pool import WorkerPool
+from pipelines.extraction.worker import start
+
+
+async def main():
+    pool = WorkerPool(1, initializer=start)
+    try:
+        print(await pool.run(eval, "[m for m in ('scrapy', 'twisted') if m in __import__('sys').modules]"))
+    finally:
+        pool.close()
 
 if __name__ == "__main__":
-    stage = build_from_crawler(ExtractionPipeline, project_crawler(EXTRACT_WORKERS=1))
-    pool, _ = stage._start_pool()
-    try:
-        print(pool.submit(eval, "[m for m in ('scrapy', 'twisted') if m in __import__('sys').modules]").result())
-    finally:
-        pool.shutdown()
+    asyncio.run(main())
 """
 
 
