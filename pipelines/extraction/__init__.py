@@ -1,6 +1,7 @@
 """Extraction stage: each HTML page judged (article or not) and its article extracted.
 
 stage.py         the item pipeline: pages to a pool of worker processes, articles back
+pool.py          the worker processes, driven from the crawl's event loop through pipes
 task.py          what goes to a worker and comes back (options, the page's outcome)
 worker.py        what the workers run; only they import the extraction code below
 page.py          what a worker does with one page: decode, parse, judge, extract

@@ -4,9 +4,10 @@ event loop.
 Each worker has a pipe in and a pipe out. The crawling process writes a call to a worker's pipe
 as far as the pipe takes it and the rest when the event loop says it drained, and reads results
 when the loop says they came, so no thread sits between the reactor and the workers.
-concurrent.futures' process pool runs two (a queue feeder and a result manager); on a busy
-2-core machine their wake-ups and hand-offs of the interpreter lock cost the crawling process
-about 0.7 ms of CPU a page (bench/crawl.py), several times the pickling and copying itself.
+concurrent.futures' process pool runs two (a queue feeder and a result manager); on the crawl
+benchmark's busy 2 cores, their wake-ups and hand-offs of the interpreter lock cost the crawling
+process 0.76 ms of CPU a page, where this pool's work on the event loop costs about 0.3 ms
+(bench/crawl.py: the extraction stage's share fell from 1.64 to 0.76 ms a page).
 
 A worker holds up to two calls, the one it runs and the next, so it never waits on the event
 loop between pages. A worker that dies (killed, out of memory, a crash inside lxml) fails the
@@ -65,6 +66,7 @@ class WorkerPool:
         self._context = multiprocessing.get_context("spawn")
         self._waiting: deque[tuple[bytes, asyncio.Future[Any]]] = deque()
         self._closing = False
+        self._started_once = False  # some worker has answered: the workers can start
         self._broken: str | None = None  # why no worker can start, once the first could not
         self._workers = [self._spawn() for _ in range(size)]
         self._initial = [worker.ready for worker in self._workers]
@@ -110,7 +112,7 @@ class WorkerPool:
             process.start()
         worker_calls.close()
         worker_results.close()
-        return _Worker(self._loop, process, calls, results, self._dispatch, self._died)
+        return _Worker(self._loop, process, calls, results, self._answered, self._died)
 
     def _dispatch(self) -> None:
         while self._waiting:
@@ -121,13 +123,17 @@ class WorkerPool:
             if not future.cancelled():
                 worker.send(call, future)
 
+    def _answered(self) -> None:
+        self._started_once = True
+        self._dispatch()
+
     def _died(self, worker: _Worker, reason: str, was_ready: bool) -> None:
         self._workers.remove(worker)
         if self._closing:
             return
         if self._on_death is not None:
             self._on_death(reason)
-        if not was_ready and not any(other.ready.done() for other in self._workers):
+        if not was_ready and not self._started_once:
             # Not one worker has started: the next would fail as this one did (a module missing,
             # no memory), and the crawl learns why from each page instead of waiting forever.
             self._broken = reason
