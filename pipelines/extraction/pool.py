@@ -63,6 +63,8 @@ class WorkerPool:
         self._loop = asyncio.get_running_loop()
         self._initializer = initializer
         self._on_death = on_death
+        # Spawned, not forked: a forked copy of the crawling process would inherit the reactor and
+        # its threads.
         self._context = multiprocessing.get_context("spawn")
         self._waiting: deque[tuple[bytes, asyncio.Future[Any]]] = deque()
         self._closing = False
