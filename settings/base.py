@@ -129,6 +129,9 @@ ITEM_PIPELINES = {
 EXTRACT_ENABLED = True
 # Worker processes for trafilatura; 0 means one per CPU core.
 EXTRACT_WORKERS = 0
+# A page still being extracted after this many seconds (markup that sends a parser into a loop)
+# stops its worker: the page is dropped (extract/timed_out), the crawl goes on. 0: no limit.
+EXTRACT_TIMEOUT_SECONDS = 120.0
 # Chosen on real pages (bench/articles.py): in balanced mode no page scores more than 0.02 below
 # trafilatura's default; precision mode did on 7.8% of the WCXB articles (dropped paragraphs).
 EXTRACT_FAVOR_PRECISION = False

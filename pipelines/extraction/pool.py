@@ -12,7 +12,9 @@ process 0.76 ms of CPU a page, where this pool's work on the event loop costs ab
 A worker holds up to two calls, the one it runs and the next, so it never waits on the event
 loop between pages. A worker that dies (killed, out of memory, a crash inside lxml) fails the
 calls it held with WorkerDied and is replaced, unless no worker has ever started: the calls then
-fail, each with the reason.
+fail, each with the reason. A worker still on one call after *call_timeout* seconds (markup
+that sends a parser into a loop) is killed: that call fails with CallTimedOut, the one queued
+behind it with WorkerDied, and the crawl goes on.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pickle
 import signal
 import struct
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,18 +51,26 @@ class WorkerDied(Exception):
     """The worker that held a call exited before it answered."""
 
 
+class CallTimedOut(WorkerDied):
+    """The call ran longer than the pool allows; its worker was killed."""
+
+
 class WorkerPool:
     """*size* worker processes, each started with *initializer*; `run` calls a function in one.
-    *on_death* is told why, each time a worker dies."""
+    *on_death* is told why, each time a worker dies; a call may run for *call_timeout* seconds
+    (None: for ever)."""
 
     def __init__(
         self,
         size: int,
         initializer: Callable[[], None] | None = None,
         on_death: Callable[[str], None] | None = None,
+        call_timeout: float | None = None,
     ) -> None:
         if size < 1:
             raise ValueError("a worker pool needs at least one worker")
+        if call_timeout is not None and call_timeout <= 0:
+            raise ValueError("a call timeout must be positive (or None)")
         self._loop = asyncio.get_running_loop()
         self._initializer = initializer
         self._on_death = on_death
@@ -72,6 +83,9 @@ class WorkerPool:
         self._broken: str | None = None  # why no worker can start, once the first could not
         self._workers = [self._spawn() for _ in range(size)]
         self._initial = [worker.ready for worker in self._workers]
+        self._watch: asyncio.TimerHandle | None = None
+        if call_timeout is not None:
+            self._stop_overdue(call_timeout)
 
     async def started(self) -> None:
         """Returns once every first worker has run its initializer; raises WorkerDied if one died."""
@@ -92,6 +106,8 @@ class WorkerPool:
         """Stop the workers, each once the call it runs is done; every call not answered yet is
         cancelled."""
         self._closing = True
+        if self._watch is not None:
+            self._watch.cancel()
         while self._waiting:
             self._waiting.popleft()[1].cancel()
         for worker in self._workers:
@@ -124,6 +140,15 @@ class WorkerPool:
             call, future = self._waiting.popleft()
             if not future.cancelled():
                 worker.send(call, future)
+
+    def _stop_overdue(self, timeout: float) -> None:
+        """Kill each worker whose current call has run longer than *timeout* (its pipe then
+        closes: _Worker._lost), and look again a little later."""
+        now = time.monotonic()
+        for worker in self._workers:
+            if worker.running_since is not None and now - worker.running_since > timeout:
+                worker.stop_overdue(timeout)
+        self._watch = self._loop.call_later(_watch_interval(timeout), self._stop_overdue, timeout)
 
     def _answered(self) -> None:
         self._started_once = True
@@ -162,6 +187,8 @@ class _Worker:
     ) -> None:
         self.process = process
         self.calls: deque[asyncio.Future[Any]] = deque()
+        self.running_since: float | None = None  # when the call at the head of `calls` began
+        self._overdue: float | None = None  # the timeout it was killed for, if it was
         self.ready: asyncio.Future[None] = loop.create_future()
         self.ready.add_done_callback(_retrieved)
         self._loop = loop
@@ -178,6 +205,8 @@ class _Worker:
 
     def send(self, call: bytes, future: asyncio.Future[Any]) -> None:
         self.calls.append(future)
+        if len(self.calls) == 1 and self.ready.done():
+            self.running_since = time.monotonic()
         self._unsent.append(memoryview(_HEADER.pack(len(call)) + call))
         if len(self._unsent) == 1:
             self._write()
@@ -225,8 +254,10 @@ class _Worker:
         kind, value = answer
         if kind == _READY:
             self.ready.set_result(None)
+            self.running_since = time.monotonic() if self.calls else None
             return
         future = self.calls.popleft()
+        self.running_since = time.monotonic() if self.calls else None
         if future.done():  # cancelled while the worker ran it
             return
         if kind == "result":
@@ -243,11 +274,21 @@ class _Worker:
         if not was_ready:
             reason += " before it had started"
             self.ready.set_exception(WorkerDied(reason))
+        if self._overdue is not None:
+            reason = f"an extraction worker was stopped after {self._overdue:g} s on one call"
+            overdue = self.calls.popleft()
+            if not overdue.done():
+                overdue.set_exception(CallTimedOut(reason))
         while self.calls:
             future = self.calls.popleft()
             if not future.done():
                 future.set_exception(WorkerDied(reason))
         self._died(self, reason, was_ready)
+
+    def stop_overdue(self, timeout: float) -> None:
+        if self._overdue is None:
+            self._overdue = timeout
+            self.process.kill()
 
     def stop(self) -> None:
         """Close the worker's pipes: it exits once the call it runs, if any, is done."""
@@ -272,6 +313,11 @@ class _Worker:
         self._loop.remove_writer(self._calls_fd)
         self._calls_pipe.close()
         self._results_pipe.close()
+
+
+def _watch_interval(timeout: float) -> float:
+    """How often calls are checked against *timeout*: a call is stopped at most a quarter late."""
+    return max(0.05, min(1.0, timeout / 4))
 
 
 def _widen(fd: int) -> None:

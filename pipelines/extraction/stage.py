@@ -8,8 +8,8 @@ words for the near-duplicate stage, so the crawling process does as little per p
 Scrapy stops scheduling downloads while too many responses wait in the item pipelines
 (SCRAPER_SLOT_MAX_ACTIVE_SIZE), which bounds the queue in front of the pool.
 
-Settings: EXTRACT_ENABLED, EXTRACT_WORKERS, EXTRACT_FAVOR_PRECISION, EXTRACT_MIN_WORDS, and the
-prune_xpath rules of BOILERPLATE_RULES_FILE.
+Settings: EXTRACT_ENABLED, EXTRACT_WORKERS, EXTRACT_TIMEOUT_SECONDS, EXTRACT_FAVOR_PRECISION,
+EXTRACT_MIN_WORDS, and the prune_xpath rules of BOILERPLATE_RULES_FILE.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pipelines.items import ArticleItem, Carried, PageItem
 from pipelines.origin.credits import DEFAULT_RULES_FILE, load_credit_rules
 from pipelines.siterules import Rules, RulesError, load_rules
 
-from .pool import WorkerDied, WorkerPool
+from .pool import CallTimedOut, WorkerDied, WorkerPool
 from .task import ExtractOptions, PageResult
 from .worker import process_page, start
 
@@ -43,10 +43,16 @@ class ExtractionPipeline:
     """Turns a PageItem into an ArticleItem; drops pages without article text."""
 
     def __init__(
-        self, stats: StatsCollector, workers: int, options: ExtractOptions, rules: Rules | None = None
+        self,
+        stats: StatsCollector,
+        workers: int,
+        options: ExtractOptions,
+        rules: Rules | None = None,
+        timeout: float | None = None,
     ) -> None:
         self.stats = stats
         self.workers = workers or os.cpu_count() or 1
+        self.timeout = timeout
         self.options = options
         self.rules = rules or Rules()
         self._pool: WorkerPool | None = None
@@ -61,6 +67,9 @@ class ExtractionPipeline:
         workers = settings.getint("EXTRACT_WORKERS")
         if workers < 0:
             raise NotConfigured("EXTRACT_WORKERS must be 0 (one per core) or a positive number")
+        timeout = settings.getfloat("EXTRACT_TIMEOUT_SECONDS")
+        if timeout < 0:
+            raise NotConfigured("EXTRACT_TIMEOUT_SECONDS must be 0 (no limit) or a positive number")
         options = ExtractOptions(
             favor_precision=settings.getbool("EXTRACT_FAVOR_PRECISION"),
             min_words=settings.getint("EXTRACT_MIN_WORDS"),
@@ -73,11 +82,13 @@ class ExtractionPipeline:
             load_credit_rules(options.credits_file)  # checked here: a mistake stops the crawl at once
         except RulesError as exc:
             raise NotConfigured(str(exc)) from exc
-        return cls(crawler.stats, workers, options, rules)
+        return cls(crawler.stats, workers, options, rules, timeout or None)
 
     async def open_spider(self) -> None:
         began = time.monotonic()
-        self._pool = WorkerPool(self.workers, initializer=start, on_death=self._worker_died)
+        self._pool = WorkerPool(
+            self.workers, initializer=start, on_death=self._worker_died, call_timeout=self.timeout
+        )
         # Not awaited: the workers start (imports and the language model, a second or so) while
         # the crawl fetches its first pages, which wait for them meanwhile.
         self._starting = asyncio.ensure_future(self._started(self._pool, began))
@@ -178,6 +189,12 @@ class ExtractionPipeline:
             return await pool.run(
                 process_page, body, http_charset, url, language, options, request_url, fetched_on
             )
+        except CallTimedOut as exc:
+            # Markup that keeps a parser busy this long would do so again: not tried once more.
+            self.stats.inc_value("extract/timed_out")
+            self.stats.inc_value("extract/failed")
+            logger.error("%s: %s", exc, url)
+            raise ExtractionFailed(f"extraction took too long on {url}: {exc}") from None
         except WorkerDied as exc:
             # A worker died (out of memory, or a crash inside lxml) holding this page and perhaps
             # the one queued behind it; another has taken its place. Each page gets one more try.

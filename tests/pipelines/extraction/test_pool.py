@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from pipelines.extraction.pool import WorkerDied, WorkerPool
+from pipelines.extraction.pool import CallTimedOut, WorkerDied, WorkerPool
 
 
 def _exit(status: int) -> None:
@@ -29,11 +29,16 @@ def _lock() -> threading.Lock:
     return threading.Lock()  # a result that cannot be pickled
 
 
-def run_in_pool(size: int, calls, *, initializer=None, deaths: list[str] | None = None):
+def run_in_pool(size: int, calls, *, initializer=None, deaths: list[str] | None = None, call_timeout=None):
     """Run the coroutine function *calls* with a pool of *size* workers, then close the pool."""
 
     async def main():
-        pool = WorkerPool(size, initializer=initializer, on_death=None if deaths is None else deaths.append)
+        pool = WorkerPool(
+            size,
+            initializer=initializer,
+            on_death=None if deaths is None else deaths.append,
+            call_timeout=call_timeout,
+        )
         try:
             return await calls(pool)
         finally:
@@ -107,3 +112,21 @@ def test_closing_cancels_every_call_not_answered():
         return await asyncio.gather(*calls, return_exceptions=True)
 
     assert [type(result) for result in asyncio.run(main())] == [asyncio.CancelledError] * 3
+
+
+def test_a_call_that_runs_too_long_is_stopped_and_the_pool_goes_on():
+    deaths: list[str] = []
+
+    async def calls(pool):
+        await pool.started()
+        stuck = asyncio.ensure_future(pool.run(time.sleep, 60))
+        behind = asyncio.ensure_future(pool.run(os.getpid))  # queued in the same worker
+        with pytest.raises(CallTimedOut, match=r"stopped after 0\.5 s"):
+            await stuck
+        with pytest.raises(WorkerDied) as died:
+            await behind
+        assert not isinstance(died.value, CallTimedOut)
+        return await pool.run(int, "5")
+
+    assert run_in_pool(1, calls, deaths=deaths, call_timeout=0.5) == 5
+    assert len(deaths) == 1

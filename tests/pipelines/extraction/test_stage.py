@@ -7,6 +7,7 @@ import gc
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from scrapy.utils.misc import build_from_crawler
@@ -14,6 +15,7 @@ from scrapy.utils.misc import build_from_crawler
 from pipelines import faults
 from pipelines.drops import ExtractionFailed, NoArticleText, NotAnArticle
 from pipelines.extraction import ExtractionPipeline
+from pipelines.extraction import stage as stage_module
 from pipelines.extraction.pool import WorkerPool
 from pipelines.extraction.worker import start
 from pipelines.garbage import YOUNG_GENERATION_THRESHOLD
@@ -103,6 +105,29 @@ def test_a_page_that_kills_every_worker_fails_alone(newsroom, monkeypatch):
 
     with pytest.raises(ExtractionFailed, match="failed twice"):
         asyncio.run(run())
+    assert crawler.stats.get_value("extract/failed") == 1
+
+
+def _stuck(*page: object) -> None:
+    time.sleep(60)  # as markup that keeps a parser busy
+
+
+def test_a_page_that_keeps_its_worker_busy_too_long_is_dropped(newsroom, monkeypatch):
+    monkeypatch.setattr(stage_module, "process_page", _stuck)
+    crawler = project_crawler(EXTRACT_WORKERS=1, EXTRACT_TIMEOUT_SECONDS=0.5)
+    stage = build_from_crawler(ExtractionPipeline, crawler)
+    page = PageItem(url="http://example.com/a", site="example.com", body=b"<p>x</p>", fetched_at="x")
+
+    async def run():
+        await stage.open_spider()
+        try:
+            return await stage.process_item(page)
+        finally:
+            await stage.close_spider()
+
+    with pytest.raises(ExtractionFailed, match="took too long"):
+        asyncio.run(run())
+    assert crawler.stats.get_value("extract/timed_out") == 1
     assert crawler.stats.get_value("extract/failed") == 1
 
 
