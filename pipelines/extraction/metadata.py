@@ -114,7 +114,7 @@ _CUT_HEADLINE = 100
 _SITE_EXTRA = 4
 # The part before a title's " | " that is the headline has this many words; shorter, a section's.
 _BAR_MIN_WORDS = 3
-_TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022/\\\u00bb]+\s+")
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022/\\\u00bb@]+\s+")
 _HOME_PATH = re.compile(r"/?(?:index\.\w+)?")
 # A piece of a title that is only a day ("Headline | DW | 28.04.2023") is the page's date.
 _DATE_PIECE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}")

@@ -518,6 +518,15 @@ def test_a_short_h1_naming_the_site_in_the_declared_title_is_no_headline():
     )
 
 
+def test_a_blog_platforms_post_at_blog_title_and_an_h1_naming_the_blog_give_the_posts_title():
+    head = (
+        '<meta property="og:site_name" content="Gull Bay Notes">'
+        "<title>Harbour regatta in the rain (2) @ Gull Bay Notes :: Blogland ::</title>"
+    )
+    url = "http://gullbay.blogland.test/blog/post/39926056"
+    assert titled(head, "<h1>Blogland</h1><h1>Gull Bay Notes</h1>", url) == "Harbour regatta in the rain (2)"
+
+
 def test_a_declared_title_that_is_only_the_blogs_name_gives_way_to_the_title():
     url = "https://blog.gullnotes.test/harbour-works-report-39"
     head = "<title>Harbour works: progress report #39</title>"
