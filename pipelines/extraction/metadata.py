@@ -345,7 +345,9 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
     """
     headline = _unescaped(page.headline or declared or "")
     if page.document_title and (
-        _cut_short(headline, page.document_title) or _names_only_the_site(headline, page, site_names, url)
+        _cut_short(headline, page.document_title)
+        or _names_only_the_site(headline, page, site_names, url)
+        or _guessed_unlike_the_title(page, headline, site_names, url)
     ):
         headline = page.document_title
     reference = clean_title(headline, site_names, url)
@@ -454,6 +456,21 @@ def _names_only_the_site(headline: str, page: PageMetadata, site_names: list[str
         return False
     title = clean_title(page.document_title or "", site_names, url) or ""
     return not _is_site_name(title, site_names, url)
+
+
+def _guessed_unlike_the_title(page: PageMetadata, headline: str, site_names: list[str], url: str) -> bool:
+    """Whether *headline* is trafilatura's guess, on a page that declares no headline and shows
+    no <h1>, and is quite unlike the page's <title>: a heading it took for the title by its class
+    ("comment-reply-title": "Write a Reply or Comment"). The <title> is the page's own word, unless
+    it is only the site's name."""
+    if page.headline or page.headlines or not headline:
+        return False
+    title = clean_title(page.document_title or "", site_names, url) or ""
+    return (
+        _similarity(headline, title) < _SAME_TITLE
+        and not _is_site_name(title, site_names, url)
+        and not _names_site(title, site_names, url)
+    )
 
 
 def _before_bar(title: str | None) -> str | None:

@@ -527,6 +527,21 @@ def test_a_blog_platforms_post_at_blog_title_and_an_h1_naming_the_blog_give_the_
     assert titled(head, "<h1>Blogland</h1><h1>Gull Bay Notes</h1>", url) == "Harbour regatta in the rain (2)"
 
 
+def test_a_comment_forms_heading_is_no_headline_where_the_page_declares_none():
+    # no <h1>, no declared headline: trafilatura takes a heading by its class for the title
+    form = (
+        '<div id="respond"><h3 id="reply-title" class="comment-reply-title">Write a Reply or Comment'
+        ' <small><a id="cancel-comment-reply-link" href="#respond">Cancel reply</a></small></h3></div>'
+    )
+    html = (
+        "<html><head><title>Council weighs the harbour plan | Gull Bay Notes</title></head>"
+        f"<body><article>{STORY}</article>{form}</body></html>"
+    )
+    fields = extract_article(html, "https://www.example.com/2014/05/18/harbour-plan/")
+    assert fields is not None
+    assert fields["title"] == "Council weighs the harbour plan"
+
+
 def test_a_declared_title_that_is_only_the_blogs_name_gives_way_to_the_title():
     url = "https://blog.gullnotes.test/harbour-works-report-39"
     head = "<title>Harbour works: progress report #39</title>"
