@@ -243,7 +243,9 @@ def clean_title(title: str, site_names: list[str], url: str) -> str | None:
     if len(pieces) < 3:
         # "PressTV-Headline": a site name glued to the headline by a separator without spaces
         glued = _GLUED_SITE.match(title)
-        if glued and _is_site_name(glued["first"], site_names, url):
+        # the glued part as a whole is the site's name: a word that only occurs in that name is
+        # the headline's own ("Reise-ABC Singapur" on singapur-reiseinfo.de)
+        if glued and _names_site(glued["first"], site_names, url):
             return glued["rest"]
         for pattern in _DOMAIN_BESIDE:
             beside = pattern.match(title)

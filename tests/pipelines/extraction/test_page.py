@@ -133,6 +133,13 @@ def test_a_noscript_left_open_does_not_swallow_the_page(newsroom):
             "https://sailing-1952007.test/results",
             "Regatta results, 19.5.2007",
         ),
+        # a word glued to the headline is the site's only when it is the site's whole name
+        (
+            "Reise-ABC Singapur mit allgemeinen Reise Tipps",
+            "singapur-reiseinfo.test",
+            "http://www.singapur-reiseinfo.test/Reise-ABC/reise-abc.html",
+            "Reise-ABC Singapur mit allgemeinen Reise Tipps",
+        ),
         # the site's tagline and founding after its name
         (
             "Das Musikvideo der Welt : Krimiblog-Archiv | Ermittlungen zum Verfall eines Genres | Gegründet 2005",
