@@ -468,11 +468,7 @@ def _guessed_unlike_the_title(page: PageMetadata, headline: str, site_names: lis
     if page.headline or page.headlines or not headline:
         return False
     title = clean_title(page.document_title or "", site_names, url) or ""
-    return (
-        _similarity(headline, title) < _SAME_TITLE
-        and not _is_site_name(title, site_names, url)
-        and not _names_site(title, site_names, url)
-    )
+    return _similarity(headline, title) < _SAME_TITLE and not _is_site_name(title, site_names, url)
 
 
 def _before_bar(title: str | None) -> str | None:
