@@ -77,7 +77,9 @@ class WorkerPool:
         # Spawned, not forked: a forked copy of the crawling process would inherit the reactor and
         # its threads.
         self._context = multiprocessing.get_context("spawn")
-        self._waiting: deque[tuple[bytes, asyncio.Future[Any]]] = deque()
+        # calls no worker has room for yet, pickled only when one has: a page waiting here is
+        # held once, not also as its pickled copy
+        self._waiting: deque[tuple[tuple[Callable[..., Any], tuple[Any, ...]], asyncio.Future[Any]]] = deque()
         self._closing = False
         self._started_once = False  # some worker has answered: the workers can start
         self._broken: str | None = None  # why no worker can start, once the first could not
@@ -98,7 +100,7 @@ class WorkerPool:
         if self._broken:
             raise WorkerDied(self._broken)
         future: asyncio.Future[Any] = self._loop.create_future()
-        self._waiting.append((pickle.dumps((function, args), pickle.HIGHEST_PROTOCOL), future))
+        self._waiting.append(((function, args), future))
         self._dispatch()
         return await future
 
@@ -138,8 +140,14 @@ class WorkerPool:
             if worker is None or len(worker.calls) >= _CALLS_PER_WORKER:
                 return
             call, future = self._waiting.popleft()
-            if not future.cancelled():
-                worker.send(call, future)
+            if future.cancelled():
+                continue
+            try:
+                pickled = pickle.dumps(call, pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # noqa: BLE001 - raised where the call is awaited
+                future.set_exception(exc)
+                continue
+            worker.send(pickled, future)
 
     def _stop_overdue(self, timeout: float) -> None:
         """Kill each worker whose current call has run longer than *timeout* (its pipe then

@@ -73,6 +73,8 @@ def test_an_exception_in_the_call_is_raised_where_it_was_awaited():
             await pool.run(int, "not a number")
         with pytest.raises(RuntimeError, match="cannot pickle"):
             await pool.run(_lock)
+        with pytest.raises(TypeError, match="cannot pickle"):
+            await pool.run(print, threading.Lock())
         return await pool.run(int, "7")
 
     assert run_in_pool(1, calls) == 7
