@@ -276,8 +276,7 @@ class _Worker:
     def _lost(self) -> None:
         """The worker's end of the results pipe closed: it exited."""
         self._release()
-        self.process.join(_JOIN_SECONDS)
-        reason = f"an extraction worker exited (exit code {self.process.exitcode})"
+        reason = f"an extraction worker exited (exit code {self.join()})"
         was_ready = self.ready.done()
         if not was_ready:
             reason += " before it had started"
@@ -306,12 +305,17 @@ class _Worker:
             future.cancel()
         self.calls.clear()
 
-    def join(self) -> None:
+    def join(self) -> int | None:
+        """Wait for the worker to exit, killing it if it has not within _JOIN_SECONDS; its exit
+        code. Its process's resources are released."""
         self.process.join(_JOIN_SECONDS)
         if self.process.is_alive():
             logger.warning("an extraction worker did not stop in %.0f s; killing it", _JOIN_SECONDS)
             self.process.kill()
             self.process.join()
+        code: int | None = self.process.exitcode
+        self.process.close()
+        return code
 
     def _release(self) -> None:
         if not self._alive:
