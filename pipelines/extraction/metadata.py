@@ -751,29 +751,33 @@ def choose_language(text: str, declared: list[str | None]) -> str | None:
     """Pick an ISO 639-1 code: a confident detection on the text, else the page's declaration
     unless the text contradicts it, else a likely detection."""
     declaration = _first_language(*declared)
-    detected, probability = detect_language(text)
+    ranking = language_ranking(text)
+    detected, probability = ranking[0] if ranking else (None, 0.0)
     if detected and probability >= _CONFIDENT_DETECTION:
         return detected
-    if declaration and _contradicts(text, declaration):
+    if declaration and _contradicts(text, declaration, dict(ranking)):
         declaration = None
     return declaration or (detected if probability >= 0.5 else None)
 
 
-def _contradicts(text: str, language: str) -> bool:
-    """Whether *text*, long enough to tell, is almost surely not in *language*: templates declare
-    "en" over text in any language, one the identifier may not know (Papiamento)."""
-    if len(text) < _CONTRADICTION_CHARS:
-        return False
-    probabilities = dict(_language_identifier().rank(text[:1500]))
-    return language in probabilities and probabilities[language] < _CONTRADICTED
+def _contradicts(text: str, language: str, probabilities: dict[str, float]) -> bool:
+    """Whether *text*, long enough to tell, is almost surely not in *language* (*probabilities*:
+    the detector's, by language): templates declare "en" over text in any language, one the
+    identifier may not know (Papiamento)."""
+    return (
+        len(text) >= _CONTRADICTION_CHARS
+        and language in probabilities
+        and probabilities[language] < _CONTRADICTED
+    )
 
 
-def detect_language(text: str) -> tuple[str | None, float]:
+def language_ranking(text: str) -> list[tuple[str, float]]:
+    """The detector's probability of each language for *text*, the likeliest first; none for a
+    text too short to tell."""
     if len(text) < 20:
-        return None, 0.0
+        return []
     # 1,500 characters decide the language as well as the whole text, at a third of the cost
-    language, probability = _language_identifier().classify(text[:1500])
-    return language, float(probability)
+    return [(language, float(p)) for language, p in _language_identifier().rank(text[:1500])]
 
 
 @functools.lru_cache(maxsize=1)

@@ -26,10 +26,10 @@ def process_page(*args: Any) -> PageResult:
 def start() -> None:
     """Each worker's initializer, run before its first page: the collector set as in the crawling
     process, the extraction code imported and the language model loaded."""
-    from .metadata import detect_language
+    from .metadata import language_ranking
     from .page import process_page  # noqa: F401  (imported now, not with the first page)
 
     collect_less()
-    detect_language("warming up the language identifier with a sentence")
+    language_ranking("warming up the language identifier with a sentence")
     # What is loaded now lives as long as the worker: the collector's full passes skip it.
     gc.freeze()
