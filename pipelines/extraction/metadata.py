@@ -122,6 +122,8 @@ _DATE_PIECE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}")
 # ("Börsen-Zeitung", boersen-zeitung.de), other marks dropped ("El País", elpais.com).
 _WRITTEN_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 _GLUED_SITE = re.compile(r"^(?P<first>[\w.]+)[|\-\u2013\u2014:](?P<rest>\S.*)$")
+# "Headline-Site": a site name glued to the end of the headline (see _GLUED_SITE)
+_GLUED_SUFFIX = re.compile(r"^(?P<rest>.*\S)[|\-\u2013\u2014](?P<last>[^\s|\-\u2013\u2014]+)$")
 _DOMAIN = r"[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}"  # ending in a top-level domain
 # "davidbau.com Vibe Coding": a domain name beside the headline needs no separator to be the site's.
 _DOMAIN_BESIDE = (
@@ -156,6 +158,7 @@ class PageMetadata:
     organizations: tuple[str, ...] = ()  # names the JSON-LD gives organizations: never an author
     persons: tuple[str, ...] = ()  # names the JSON-LD types Person
     _tree: HtmlElement | None = field(default=None, repr=False)  # for what is read only when asked
+    _url: str | None = field(default=None, repr=False)
 
     @classmethod
     def read(cls, tree: HtmlElement, url: str) -> PageMetadata:
@@ -209,7 +212,7 @@ class PageMetadata:
         meta.canonical_url = valid_url(_link_href(tree, "canonical"), url) or valid_url(
             metas.get("og:url"), url
         )
-        meta._tree = tree
+        meta._tree, meta._url = tree, url
         return meta
 
     @functools.cached_property
@@ -222,6 +225,21 @@ class PageMetadata:
             for h1 in self._tree.iter("h1")
             for element in h1.iterdescendants()
             if isinstance(element.tag, str)
+        )
+
+    def links_home_as(self, name: str) -> bool:
+        """Whether a link to the site's front page is named *name*, by its text or its image's
+        alt text: where a template names the site ("新华网 > 正文", a logo)."""
+        key = _squash(name)
+        if self._tree is None or self._url is None or not key:
+            return False
+        links = self._tree.xpath(
+            "//a[@href][contains(., $name) or .//img[contains(@alt, $name)]]", name=name.strip()
+        )
+        return any(
+            _is_home_page(urljoin(self._url, link.get("href")), self._url)
+            and any(_squash(text) == key for text in (link.text_content(), *link.xpath(".//img/@alt")))
+            for link in links
         )
 
     @functools.cached_property
@@ -335,7 +353,21 @@ def _without_role(name: str) -> str:
 
 def choose_title(page: PageMetadata, declared: str | None, site_names: list[str], url: str) -> str | None:
     """The headline, before any " | " left in it (see _before_bar)."""
-    return _before_bar(_chosen_title(page, declared, site_names, url))
+    return _before_bar(_without_home_name(_chosen_title(page, declared, site_names, url), page))
+
+
+def _without_home_name(title: str | None, page: PageMetadata) -> str | None:
+    """*title* without a last part that a link to the site's front page names ("Headline-新华网"
+    where the template links "新华网" home): a site name the page declares nowhere else."""
+    if not title:
+        return title
+    pieces = re.split(f"({_TITLE_SEPARATORS.pattern})", title)
+    if len(pieces) >= 3 and page.links_home_as(pieces[-1]):
+        return "".join(pieces[:-2]).strip() or title
+    glued = _GLUED_SUFFIX.match(title)
+    if glued and page.links_home_as(glued["last"]):
+        return glued["rest"]
+    return title
 
 
 def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str], url: str) -> str | None:

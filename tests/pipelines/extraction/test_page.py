@@ -666,6 +666,20 @@ def test_a_subtitle_or_section_after_a_bar_is_no_part_of_the_headline():
     )
 
 
+def test_a_site_name_that_only_the_link_home_gives_leaves_the_title():
+    url = "http://www.harbournews.test/2020-02/17/c_1125597921.htm"
+    head = "<title>武汉的声音：有英勇的你，才有英雄的城！-新华网</title>"
+    home = "<div><a href='http://www.harbournews.test/'>新华网</a> &gt; 正文</div>"
+    assert titled(head, home, url) == "武汉的声音：有英勇的你，才有英雄的城！"
+    logo = "<a href='/index.html'><img src='logo.png' alt='Coast News'></a>"
+    head = "<title>Harbour plan costs double | Coast News</title>"
+    assert titled(head, logo, url) == "Harbour plan costs double"
+    # a link elsewhere that names it does not make it the site's
+    head = "<title>武汉的声音：有英勇的你，才有英雄的城！-新华网</title>"
+    section = "<div><a href='http://www.harbournews.test/world/'>新华网</a></div>"
+    assert titled(head, section, url) == "武汉的声音：有英勇的你，才有英雄的城！-新华网"
+
+
 def test_a_byline_written_in_plain_markup_names_the_authors():
     from lxml.html import document_fromstring
 
