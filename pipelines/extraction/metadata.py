@@ -125,6 +125,8 @@ _GLUED_SITE = re.compile(r"^(?P<first>[\w.]+)[|\-\u2013\u2014:](?P<rest>\S.*)$")
 # "Headline-Site": a site name glued to the end of the headline (see _GLUED_SITE)
 _GLUED_SUFFIX = re.compile(r"^(?P<rest>.*\S)[|\-\u2013\u2014](?P<last>[^\s|\-\u2013\u2014]+)$")
 _DOMAIN = r"[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}"  # ending in a top-level domain
+# trafilatura's guess of a site name from the <title> longer than this is a headline's part
+_SITE_NAME_WORDS = 4
 # "davidbau.com Vibe Coding": a domain name beside the headline needs no separator to be the site's.
 _DOMAIN_BESIDE = (
     re.compile(rf"^(?P<site>{_DOMAIN})\s+(?P<rest>\S.*)$"),
@@ -226,6 +228,14 @@ class PageMetadata:
             for element in h1.iterdescendants()
             if isinstance(element.tag, str)
         )
+
+    def site_name_beside(self, guessed: str | None) -> str | None:
+        """trafilatura's site name, unless it guessed it from the <title> (a part of it with a dot
+        in it: "Headline - Example.com") and the part has a headline's length: its dots are then
+        initials or abbreviations ("Love is War - Sehnsucht von R. K. Lilley")."""
+        if not guessed or "." not in guessed or word_units(guessed) <= _SITE_NAME_WORDS:
+            return guessed
+        return None if guessed in (self.document_title or "") else guessed
 
     def links_home_as(self, name: str) -> bool:
         """Whether a link to the site's front page is named *name*, by its text or its image's

@@ -214,7 +214,7 @@ def _extract_fields(
     # for the original publication date, never later than the fetch.
     date_search = {"original_date": True, "extensive_search": True, "max_date": fetched_on}
     found = extract_metadata(tree, url, date_config=date_search)
-    site_names = [name for name in (page.site_name, found.sitename) if name]
+    site_names = [name for name in (page.site_name, page.site_name_beside(found.sitename)) if name]
     title = choose_title(page, found.title, site_names, url)
     title = title and canonical_text(title)
     dates = WrittenDates(tree, fetched_on)

@@ -680,6 +680,19 @@ def test_a_site_name_that_only_the_link_home_gives_leaves_the_title():
     assert titled(head, section, url) == "武汉的声音：有英勇的你，才有英雄的城！-新华网"
 
 
+def test_a_title_part_with_initials_is_no_site_name():
+    # trafilatura takes a <title> part with a dot in it for the site's name: here the dots are a
+    # writer's initials, and the part is the headline's own
+    head = (
+        "<meta property='og:title' content='[Review] Harbour Nights - Longing by R. K. Lilley'>"
+        "<title>Gull´s Reading Corner: [Review] Harbour Nights - Longing by R. K. Lilley</title>"
+    )
+    assert titled(head, "") == "[Review] Harbour Nights - Longing by R. K. Lilley"
+    # a short name with a dot in it stays the site's
+    head = "<title>Harbour plan costs double - Coast.news</title>"
+    assert titled(head, "") == "Harbour plan costs double"
+
+
 def test_a_byline_written_in_plain_markup_names_the_authors():
     from lxml.html import document_fromstring
 
