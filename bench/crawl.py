@@ -5,8 +5,9 @@ process and in the worker pool (the project's options, one process per core), an
 pipeline with one worker and with one per core; the crawling process's CPU per page as the
 stages are added one at a time, the workers' CPU, the time pages wait (for a worker, for the
 boilerplate warm-up, for the store), the peak memory of the crawler and its workers, the WARC
-archive's cost, and the per-item cost of near-duplicate detection (signature + lookup + insert)
-with 10k and 100k stored signatures. The last line is a JSON object of the figures.
+archive's cost, the per-item cost of near-duplicate detection (signature + lookup + insert)
+with 10k and 100k stored signatures, and the crawling process's cost of reading the links of a
+page it follows (crawler.discovery.page_links, next to Scrapy's LinkExtractor). The last line is a JSON object of the figures.
 
     .venv/bin/python -m bench.crawl [--copies 6]
 
@@ -30,8 +31,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
+from scrapy.http import HtmlResponse
+from scrapy.linkextractors import LinkExtractor
 
 from bench import rounded
+from crawler.discovery import page_links
 from pipelines.extraction.page import ExtractOptions, process_page
 from pipelines.neardup.matching import IndexedCopy
 from pipelines.neardup.memory import MemoryIndex
@@ -113,6 +117,26 @@ def extraction_rate(pages: list[BenchmarkPage], workers: int) -> float:
         started = time.perf_counter()
         list(pool.map(process_page, *arguments))
         return len(pages) / (time.perf_counter() - started)
+
+
+def link_reading_cost(pages: list[BenchmarkPage]) -> dict[str, float]:
+    """Milliseconds of CPU per page to read the links of the benchmark's pages, as the spider
+    does on every page it follows further, and as Scrapy's LinkExtractor would."""
+
+    def responses() -> list[HtmlResponse]:
+        return [HtmlResponse(p.url, body=p.html.encode("utf-8"), encoding="utf-8") for p in pages]
+
+    fresh = responses()  # each timed on responses not parsed yet: the parse is part of the cost
+    started = time.process_time()
+    for response in fresh:
+        page_links(response.text, response.url, response.encoding)
+    ours = (time.process_time() - started) / len(pages) * 1000
+    extractor, fresh = LinkExtractor(unique=True), responses()
+    started = time.process_time()
+    for response in fresh:
+        extractor.extract_links(response)
+    scrapys = (time.process_time() - started) / len(pages) * 1000
+    return {"page_links": ours, "scrapy_link_extractor": scrapys}
 
 
 def neardup_cost(stored: int, texts: list[str], rng: np.random.Generator) -> dict[str, float]:
@@ -298,6 +322,11 @@ def main() -> None:
             f"(lookup {cost['lookup']:.3f} + insert {cost['insert']:.3f}) + {in_worker:.3f} ms in the worker "
             f"(hashing words {cost['hash words']:.3f} + signature {cost['sign']:.3f}); target <= 1 ms in all: {verdict}"
         )
+    links = link_reading_cost(pages)
+    print(
+        f"reading the links of a page followed further, in the crawling process: {links['page_links']:.2f} ms "
+        f"(Scrapy's LinkExtractor: {links['scrapy_link_extractor']:.2f} ms)"
+    )
     result = {
         "ratio_to_pool": share,
         "crawler_cpu_ms_per_page": crawler_ms,
@@ -314,6 +343,7 @@ def main() -> None:
             name: per_page(run, total)["crawler_cpu_ms"] for name, run in ladder.items()
         },
         "wait_ms_per_page": waits,
+        "link_reading_ms_per_page": links["page_links"],
     }
     print(json.dumps(rounded(result, 3)))
 

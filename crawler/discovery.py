@@ -1,14 +1,20 @@
 """What a fetched response is: a feed, a sitemap, an HTML page, or something to skip; and the
-links a feed lists. Plain functions over bytes, so they can be tested on saved responses.
+links a feed or a page lists. Plain functions over bytes and text, so they can be tested on saved
+responses.
 (Whether an HTML page is an article is judged in the extraction stage: pipelines.extraction.judge.)
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from enum import Enum
+from urllib.parse import urldefrag, urljoin, urlsplit
 
+import lxml.html
 from lxml import etree
+from scrapy.linkextractors import IGNORED_EXTENSIONS
+from w3lib.url import safe_url_string
 
 
 class PageKind(Enum):
@@ -89,6 +95,38 @@ def feed_links(body: bytes) -> list[str]:
         if link:
             links.append(link.strip())
     return links
+
+
+def page_links(text: str, url: str, encoding: str = "utf-8") -> list[str]:
+    """The pages an HTML page links to (<a> and <area>), absolute, without fragments, in page
+    order, each once; links to files that are no pages (images, documents, archives) are left out.
+
+    Scrapy's LinkExtractor does the same at more than twice the cost (about 7.5 ms a page on the
+    article benchmark's pages, 5 of them after the parse, against 3 here: bench/crawl.py), and
+    every page followed for links pays it in the crawling process. *encoding* is the page's: a
+    link's non-ASCII query is percent-encoded in it, as browsers do.
+    """
+    try:
+        tree = lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=_HTML_PARSER)
+    except (etree.ParserError, ValueError):  # an empty or unreadable page links nowhere
+        return []
+    base = url
+    for href in tree.xpath("//base/@href"):
+        base = urljoin(url, href.strip())
+        break
+    links: dict[str, None] = {}
+    for href in tree.xpath("//a/@href | //area/@href"):
+        link = urldefrag(urljoin(base, href.strip())).url
+        if not link.isascii():
+            link = safe_url_string(link, encoding)
+        parts = urlsplit(link)
+        if parts.scheme in ("http", "https") and posixpath.splitext(parts.path)[1].lower() not in _NOT_PAGES:
+            links[link] = None
+    return list(links)
+
+
+_HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+_NOT_PAGES = {f".{extension}" for extension in IGNORED_EXTENSIONS}
 
 
 def _parse_xml(body: bytes) -> etree._Element | None:

@@ -25,14 +25,13 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 from w3lib.url import canonicalize_url
 
-from crawler.discovery import PageKind, feed_links, sniff_kind
+from crawler.discovery import PageKind, feed_links, page_links, sniff_kind
 from crawler.failures import failure_kind
 from crawler.sources import Source, load_sources
 from pipelines import clock
@@ -42,7 +41,6 @@ from pipelines.urls import path_template, without_session
 
 class NewsSpider(Spider):
     name = "news"
-    _links = LinkExtractor(unique=True)
 
     def __init__(self, start_urls: str | None = None, sources: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -109,9 +107,9 @@ class NewsSpider(Spider):
         if hops_left > 0:
             host = urlsplit(response.url).hostname
             links = [
-                link.url
-                for link in self._links.extract_links(response)
-                if urlsplit(link.url).hostname == host
+                link
+                for link in page_links(response.text, response.url, response.encoding)
+                if urlsplit(link).hostname == host
             ]
             yield from self._follow(response, links, hops_left=hops_left - 1, from_page=True)
 

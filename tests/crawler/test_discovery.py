@@ -1,4 +1,4 @@
-"""What a response is (feed, sitemap, HTML), the links a feed lists, and where a crawl starts."""
+"""What a response is (feed, sitemap, HTML), the links a feed or a page lists, and where a crawl starts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from crawler.discovery import PageKind, feed_links, sniff_kind
+from crawler.discovery import PageKind, feed_links, page_links, sniff_kind
 from crawler.sources import SourcesError, load_sources
 
 
@@ -94,3 +94,38 @@ def test_missing_sources_file(tmp_path):
 
 def test_gzip_is_not_html():
     assert sniff_kind("application/x-gzip", gzip.compress(b"<urlset/>")) is PageKind.BINARY
+
+
+def test_a_page_links_to_its_pages_once_each_in_page_order():
+    html = """<html><head><title>Front</title></head><body>
+        <a href="/news/harbour-plan#comments">Harbour plan</a>
+        <a href=" https://other.test/story "> Elsewhere </a>
+        <a href="/news/harbour-plan">again</a>
+        <map><area href="/world/" alt="World"></map>
+        <a href="mailto:desk@coast.test">mail</a> <a href="javascript:void(0)">menu</a>
+        <a href="tel:+3100000">call</a> <a href="/photos/harbour.JPG">photo</a>
+        <a href="/files/plan.pdf">the plan</a> <a>no link</a>
+        <script>document.write('<a href="/from-a-script">x</a>')</script>
+        <!-- <a href="/commented-out">old</a> -->
+    </body></html>"""
+    assert page_links(html, "https://coast.test/index.html") == [
+        "https://coast.test/news/harbour-plan",
+        "https://other.test/story",
+        "https://coast.test/world/",
+    ]
+
+
+def test_page_links_follow_the_base_element_and_the_pages_charset():
+    html = (
+        '<html><head><base href="https://cdn.coast.test/en/"></head><body><a href="a/b">x</a></body></html>'
+    )
+    assert page_links(html, "https://coast.test/") == ["https://cdn.coast.test/en/a/b"]
+    # a query in Chinese is percent-encoded in the page's own charset, as a browser sends it
+    html = '<html><body><a href="/search?q=新闻">search</a></body></html>'
+    assert page_links(html, "http://news.test/", "gbk") == ["http://news.test/search?q=%D0%C2%CE%C5"]
+    assert page_links(html, "http://news.test/") == ["http://news.test/search?q=%E6%96%B0%E9%97%BB"]
+
+
+def test_a_page_that_cannot_be_read_links_nowhere():
+    assert page_links("", "http://news.test/") == []
+    assert page_links("\x00\x01\x02", "http://news.test/") == []
