@@ -54,6 +54,10 @@ class NewsSpider(Spider):
         self.start_dont_filter = True
         self._templates: dict[str, int] = {}
         self._start_pages: set[str] = set()
+        # hashes of the links already followed: a site's menus and related boxes link the same
+        # pages from every page, and each repeat would cost a Request and a trip to the duplicate
+        # filter only to be dropped there (a hash a link, not its URL)
+        self._seen_links: set[int] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -118,13 +122,20 @@ class NewsSpider(Spider):
     ) -> Iterator[Request]:
         source = response.meta.get("source")
         for url in urls:
-            url, had_session = without_session(response.urljoin(url))
+            if not from_page:  # a page's links come absolute (page_links), a feed's may not
+                url = response.urljoin(url)
+            if (seen := hash(url)) in self._seen_links:
+                continue
+            url, had_session = without_session(url)
             if had_session:  # session ids in links make endless copies of one page
                 self.crawler.stats.inc_value("news/session_ids_removed")
             if canonicalize_url(url) in self._start_pages:
+                self._seen_links.add(seen)
                 continue
+            # a link over a pattern's cap is not remembered: a feed or sitemap may still list it
             if from_page and self._trap(url):  # feeds and sitemaps list pages on purpose
                 continue
+            self._seen_links.add(seen)
             yield Request(
                 url,
                 callback=self.parse,

@@ -69,6 +69,50 @@ def test_feeds_and_sitemaps_lead_to_articles(spider, newsroom):
     assert {r.url for r in news} == {a.url for a in newsroom.articles if a.host == "www.eveningpost.test"}
 
 
+def html_response(url: str, links: list[str], hops_left: int = 1) -> HtmlResponse:
+    body = "".join(f'<a href="{link}">{link}</a>' for link in links)
+    request = Request(url, meta={"hops_left": hops_left, "source": "a.test"})
+    return HtmlResponse(
+        url, body=f"<html><body>{body}</body></html>".encode(), encoding="utf-8", request=request
+    )
+
+
+def followed(output) -> list[str]:
+    return [o.url for o in output if isinstance(o, Request)]
+
+
+def test_a_link_is_followed_once_however_often_pages_repeat_it(spider):
+    menu = ["/world/", "/world/", "/sport/"]
+    assert followed(spider.parse(html_response("http://a.test/1", [*menu, "/news/a"]))) == [
+        "http://a.test/world/",
+        "http://a.test/sport/",
+        "http://a.test/news/a",
+    ]
+    assert followed(spider.parse(html_response("http://a.test/2", [*menu, "/news/b"]))) == [
+        "http://a.test/news/b"
+    ]
+
+
+def test_a_link_over_its_patterns_cap_is_still_followed_from_a_feed(spider):
+    spider.max_urls_per_pattern = 2
+    days = [f"/calendar/2024-01-{day:02d}" for day in range(1, 5)]
+    assert followed(spider.parse(html_response("http://a.test/events", days))) == [
+        "http://a.test/calendar/2024-01-01",
+        "http://a.test/calendar/2024-01-02",
+    ]
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel>'
+        "<item><link>http://a.test/calendar/2024-01-04</link></item></channel></rss>"
+    )
+    feed = XmlResponse(
+        "http://a.test/rss.xml",
+        body=rss.encode(),
+        headers={"Content-Type": "application/rss+xml"},
+        request=Request("http://a.test/rss.xml", meta={"source": "a.test"}),
+    )
+    assert followed(spider.parse(feed)) == ["http://a.test/calendar/2024-01-04"]
+
+
 def test_a_gzipped_sitemap_is_read(spider):
     body = gzip.compress(
         b'<?xml version="1.0"?><urlset xmlns="x"><url><loc>http://a.test/1</loc></url></urlset>'
