@@ -31,11 +31,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
+from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
 from bench import rounded
 from crawler.discovery import page_links
+from crawler.spiders.news import NewsSpider
 from pipelines.extraction.page import ExtractOptions, process_page
 from pipelines.neardup.matching import IndexedCopy
 from pipelines.neardup.memory import MemoryIndex
@@ -43,11 +45,13 @@ from pipelines.signatures import Signature, Signer
 from pipelines.text import word_hashes
 from settings import base
 from tests.fixtures.articlebench import BenchmarkPage, load_pages
+from tests.fixtures.components import project_crawler
 from tests.fixtures.newsroom.demo import crawl
 from tests.fixtures.newsroom.model import Newsroom, Page
 from tests.fixtures.newsroom.server import NewsroomServer
 
 SITEMAP_HOST = "sitemaps.bench.test"
+SITEMAP_URL = f"http://{SITEMAP_HOST}/sitemap.xml"
 
 
 def page_urls(pages: list[BenchmarkPage], copies: int) -> list[tuple[str, BenchmarkPage]]:
@@ -75,7 +79,7 @@ def bench_newsroom(pages: list[BenchmarkPage], copies: int) -> Newsroom:
         f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
     )
     newsroom.add(SITEMAP_HOST, "/sitemap.xml", Page(200, "application/xml", sitemap.encode()))
-    newsroom.start_urls.append(f"http://{SITEMAP_HOST}/sitemap.xml")
+    newsroom.start_urls.append(SITEMAP_URL)
     return newsroom
 
 
@@ -121,10 +125,21 @@ def extraction_rate(pages: list[BenchmarkPage], workers: int) -> float:
 
 def link_reading_cost(pages: list[BenchmarkPage]) -> dict[str, float]:
     """Milliseconds of CPU per page to read the links of the benchmark's pages, as the spider
-    does on every page it follows further, and as Scrapy's LinkExtractor would."""
+    does on every page it follows further, and as Scrapy's LinkExtractor would; and the spider's
+    whole work on such a page (its links read and their requests made), the pages served three
+    times over as a site's pages linking to the same menus would be."""
 
-    def responses() -> list[HtmlResponse]:
-        return [HtmlResponse(p.url, body=p.html.encode("utf-8"), encoding="utf-8") for p in pages]
+    def responses(copies: int = 1) -> list[HtmlResponse]:
+        return [
+            HtmlResponse(
+                f"{p.url}{'&' if '?' in p.url else '?'}benchcopy={copy}",
+                body=p.html.encode("utf-8"),
+                encoding="utf-8",
+                request=Request(p.url, meta={"hops_left": 1}),
+            )
+            for copy in range(copies)
+            for p in pages
+        ]
 
     fresh = responses()  # each timed on responses not parsed yet: the parse is part of the cost
     started = time.process_time()
@@ -136,7 +151,13 @@ def link_reading_cost(pages: list[BenchmarkPage]) -> dict[str, float]:
     for response in fresh:
         extractor.extract_links(response)
     scrapys = (time.process_time() - started) / len(pages) * 1000
-    return {"page_links": ours, "scrapy_link_extractor": scrapys}
+    spider, fresh = NewsSpider.from_crawler(project_crawler(), start_urls=SITEMAP_URL), responses(3)
+    started = time.process_time()
+    for response in fresh:
+        for _ in spider.parse(response):
+            pass
+    spiders = (time.process_time() - started) / len(fresh) * 1000
+    return {"page_links": ours, "scrapy_link_extractor": scrapys, "spider_per_followed_page": spiders}
 
 
 def neardup_cost(stored: int, texts: list[str], rng: np.random.Generator) -> dict[str, float]:
@@ -325,7 +346,8 @@ def main() -> None:
     links = link_reading_cost(pages)
     print(
         f"reading the links of a page followed further, in the crawling process: {links['page_links']:.2f} ms "
-        f"(Scrapy's LinkExtractor: {links['scrapy_link_extractor']:.2f} ms)"
+        f"(Scrapy's LinkExtractor: {links['scrapy_link_extractor']:.2f} ms); the spider's whole work on "
+        f"such a page, links read and requests made: {links['spider_per_followed_page']:.2f} ms"
     )
     result = {
         "ratio_to_pool": share,
@@ -344,6 +366,7 @@ def main() -> None:
         },
         "wait_ms_per_page": waits,
         "link_reading_ms_per_page": links["page_links"],
+        "spider_ms_per_followed_page": links["spider_per_followed_page"],
     }
     print(json.dumps(rounded(result, 3)))
 
