@@ -247,7 +247,7 @@ class PageMetadata:
             "//a[@href][contains(., $name) or .//img[contains(@alt, $name)]]", name=name.strip()
         )
         return any(
-            _is_home_page(urljoin(self._url, link.get("href")), self._url)
+            _leads_home(link.get("href"), self._url)
             and any(_squash(text) == key for text in (link.text_content(), *link.xpath(".//img/@alt")))
             for link in links
         )
@@ -531,9 +531,7 @@ def _headline_text(h1: HtmlElement, url: str) -> str:
     skipped = set(h1.iter("rt", "rp", "time"))
     for link in h1.iter("a"):
         href = link.get("href")
-        if (href and _is_home_page(urljoin(url, href), url)) or _names_host(
-            _squash(link.text_content()), url
-        ):
+        if (href and _leads_home(href, url)) or _names_host(_squash(link.text_content()), url):
             skipped.add(link)
     texts: list[str] = []
     for text in h1.xpath(".//text()"):
@@ -561,9 +559,12 @@ def _up_to(element: HtmlElement | None, top: HtmlElement) -> list[HtmlElement]:
     return chain
 
 
-def _is_home_page(link: str, url: str) -> bool:
-    """Whether *link* leads to the front page of *url*'s site."""
-    target, page = urlsplit(link), urlsplit(url)
+def _leads_home(href: str, url: str) -> bool:
+    """Whether the link *href* on the page at *url* leads to the front page of its site."""
+    try:
+        target, page = urlsplit(urljoin(url, href)), urlsplit(url)
+    except ValueError:  # a link no browser could follow ("http://[broken")
+        return False
     same_site = (target.hostname or "").removeprefix("www.") == (page.hostname or "").removeprefix("www.")
     return same_site and _HOME_PATH.fullmatch(target.path) is not None
 

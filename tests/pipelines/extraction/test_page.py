@@ -678,6 +678,9 @@ def test_a_site_name_that_only_the_link_home_gives_leaves_the_title():
     head = "<title>武汉的声音：有英勇的你，才有英雄的城！-新华网</title>"
     section = "<div><a href='http://www.harbournews.test/world/'>新华网</a></div>"
     assert titled(head, section, url) == "武汉的声音：有英勇的你，才有英雄的城！-新华网"
+    # a link no browser could follow leads nowhere, and the page is still read
+    broken = "<div><a href='http://[broken/'>新华网</a></div>"
+    assert titled(head, broken, url) == "武汉的声音：有英勇的你，才有英雄的城！-新华网"
 
 
 def test_a_title_part_with_initials_is_no_site_name():
