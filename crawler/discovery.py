@@ -112,17 +112,30 @@ def page_links(text: str, url: str, encoding: str = "utf-8") -> list[str]:
         return []
     base = url
     for href in tree.xpath("//base/@href"):
-        base = urljoin(url, href.strip())
+        base = _joined(url, href) or url
         break
     links: dict[str, None] = {}
     for href in tree.xpath("//a/@href | //area/@href"):
-        link = urldefrag(urljoin(base, href.strip())).url
+        link = _joined(base, href)
+        if link is None:
+            continue
         if not link.isascii():
             link = safe_url_string(link, encoding)
         parts = urlsplit(link)
         if parts.scheme in ("http", "https") and posixpath.splitext(parts.path)[1].lower() not in _NOT_PAGES:
             links[link] = None
     return list(links)
+
+
+def _joined(base: str, href: str) -> str | None:
+    """*href* made absolute against *base*, without its fragment; None for a link that is no
+    address at all ("http://[broken")."""
+    try:
+        link = urldefrag(urljoin(base, href.strip())).url
+        urlsplit(link).hostname  # noqa: B018 - raises for a bracketed host that is no address
+    except ValueError:
+        return None
+    return link
 
 
 _HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8")

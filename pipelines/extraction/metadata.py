@@ -835,8 +835,11 @@ def valid_url(candidate: str | None, base: str) -> str | None:
     """Resolve *candidate* against *base*; keep it only if it is an absolute http(s) URL."""
     if not candidate:
         return None
-    resolved = urljoin(base, candidate.strip())
-    parts = urlsplit(resolved)
+    try:
+        resolved = urljoin(base, candidate.strip())
+        parts = urlsplit(resolved)
+    except ValueError:  # "http://[broken": no address at all
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     return resolved

@@ -126,6 +126,13 @@ def test_page_links_follow_the_base_element_and_the_pages_charset():
     assert page_links(html, "http://news.test/") == ["http://news.test/search?q=%E6%96%B0%E9%97%BB"]
 
 
+def test_a_link_that_is_no_address_is_passed_over():
+    html = (
+        '<html><head><base href="http://[b/"></head><body><a href="http://[broken/x">x</a><a href="/ok">y</a>'
+    )
+    assert page_links(html, "http://news.test/") == ["http://news.test/ok"]
+
+
 def test_a_page_that_cannot_be_read_links_nowhere():
     assert page_links("", "http://news.test/") == []
     assert page_links("\x00\x01\x02", "http://news.test/") == []

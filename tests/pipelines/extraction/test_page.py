@@ -354,6 +354,7 @@ def test_urls_and_dates_are_validated():
     assert valid_url("/story/1", "http://a.test/x") == "http://a.test/story/1"
     assert valid_url("javascript:void(0)", "http://a.test/") is None
     assert valid_url("", "http://a.test/") is None
+    assert valid_url("http://[broken/x", "http://a.test/") is None
     assert iso_datetime("2026-11-20T10:00:00Z") == "2026-11-20T10:00:00+00:00"
     assert iso_datetime("2026-11-20") == "2026-11-20"
     assert iso_datetime("yesterday") is None
