@@ -160,7 +160,7 @@ class PageMetadata:
     organizations: tuple[str, ...] = ()  # names the JSON-LD gives organizations: never an author
     persons: tuple[str, ...] = ()  # names the JSON-LD types Person
     _tree: HtmlElement | None = field(default=None, repr=False)  # for what is read only when asked
-    _url: str | None = field(default=None, repr=False)
+    url: str = ""  # the page's own address
 
     @classmethod
     def read(cls, tree: HtmlElement, url: str) -> PageMetadata:
@@ -214,7 +214,7 @@ class PageMetadata:
         meta.canonical_url = valid_url(_link_href(tree, "canonical"), url) or valid_url(
             metas.get("og:url"), url
         )
-        meta._tree, meta._url = tree, url
+        meta._tree, meta.url = tree, url
         return meta
 
     @functools.cached_property
@@ -241,13 +241,13 @@ class PageMetadata:
         """Whether a link to the site's front page is named *name*, by its text or its image's
         alt text: where a template names the site ("新华网 > 正文", a logo)."""
         key = _squash(name)
-        if self._tree is None or self._url is None or not key:
+        if self._tree is None or not key:
             return False
         links = self._tree.xpath(
             "//a[@href][contains(., $name) or .//img[contains(@alt, $name)]]", name=name.strip()
         )
         return any(
-            _leads_home(link.get("href"), self._url)
+            _leads_home(link.get("href"), self.url)
             and any(_squash(text) == key for text in (link.text_content(), *link.xpath(".//img/@alt")))
             for link in links
         )
@@ -590,15 +590,22 @@ def _cut_short(headline: str, title: str) -> bool:
 
 
 def not_authors(page: PageMetadata, bylines: list[str]) -> list[str]:
-    """The names the page declares an organization's, but for one it also types a Person and
-    credits in its byline: a one-person site named after its author ("Kristian Larsen", publisher
-    and author), or an outlet signing its own posts ("By Block Renovation")."""
+    """The names the page declares an organization's, but for one its byline credits that it also
+    types a Person (a one-person site named after its author: "Kristian Larsen", publisher and
+    author; an outlet signing its own posts: "By Block Renovation"), or that has a person's name
+    and is not the site's (an author typed Organization by mistake: "By Randy Thompson")."""
     credited = {_squash(_BYLINE_PREFIX.sub("", text)) for text in bylines}
     people = {_squash(name) for name in page.persons}
 
     def signed(name: str) -> bool:
         key = _squash(name)
-        return key in people and any(text.startswith(key) for text in credited)
+        if not any(text.startswith(key) for text in credited):
+            return False
+        # the JSON-LD may type an author Organization whose name is a person's ("Randy Thompson")
+        return key in people or (
+            bool(_NAME_ONLY.fullmatch(name))
+            and not _names_site(name, [page.site_name] if page.site_name else [], page.url)
+        )
 
     return [name for name in page.organizations if not signed(name)]
 

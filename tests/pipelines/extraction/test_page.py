@@ -234,6 +234,16 @@ def test_a_name_the_page_declares_an_organization_s_is_no_author_unless_also_a_p
     # a personal blog: one node says its publisher is a person
     blogger = {"@type": ["Person", "Organization"], "name": "Gabby Boucher"}
     assert declared_authors({**article, "author": {"name": "Gabby Boucher"}}, blogger) == ["Gabby Boucher"]
+    # a person's name typed Organization, that the visible byline signs with: a person's
+    mistyped = {**article, "author": {"@type": "Organization", "name": "Randy Thompson"}}
+    signed = "<p class='byline'>By <a href='/author/randy/'>Randy Thompson</a></p>"
+    assert declared_authors(mistyped, byline=signed) == ["Randy Thompson"]
+    assert declared_authors(mistyped) == []
+    # but not the site's own name, nor a name that is no person's
+    site = {"@type": "WebSite", "name": "Randy Thompson"}
+    assert declared_authors({**mistyped, "publisher": site | {"@type": "Organization"}}, byline=signed) == []
+    works = {**article, "author": {"@type": "Organization", "name": "harbourworks.test"}}
+    assert declared_authors(works, byline="<p class='byline'>By harbourworks.test</p>") == []
 
 
 def test_the_person_a_dated_page_of_another_type_declares_is_its_author():
