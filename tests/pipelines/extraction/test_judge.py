@@ -40,6 +40,10 @@ def test_a_dated_page_the_model_doubts_needs_more_than_its_markup():
     assert not is_judged_article(0.1, True, declared)
     assert is_judged_article(0.1, True, {**declared, "evidence": 4.0})  # and a paragraph of text
     assert not is_judged_article(0.1, False, {**declared, "evidence": 6.0})  # undated: the model decides
+    # a dated page gets in on less of the model's confidence than an undated one, but not on a third
+    assert is_judged_article(0.45, True, declared)
+    assert not is_judged_article(0.45, False, declared)
+    assert not is_judged_article(0.35, True, declared)
 
 
 def test_the_verdict_gives_its_reasons(newsroom):
