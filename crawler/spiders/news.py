@@ -38,6 +38,8 @@ from pipelines import clock
 from pipelines.items import PageItem
 from pipelines.urls import path_template, without_session
 
+_SEEN_LINKS = 500_000
+
 
 class NewsSpider(Spider):
     name = "news"
@@ -56,7 +58,8 @@ class NewsSpider(Spider):
         self._start_pages: set[str] = set()
         # hashes of the links already followed: a site's menus and related boxes link the same
         # pages from every page, and each repeat would cost a Request and a trip to the duplicate
-        # filter only to be dropped there (a hash a link, not its URL)
+        # filter only to be dropped there (a hash a link, not its URL; emptied at _SEEN_LINKS,
+        # about 35 MB, after which the duplicate filter alone drops repeats until it fills again)
         self._seen_links: set[int] = set()
 
     @classmethod
@@ -130,18 +133,23 @@ class NewsSpider(Spider):
             if had_session:  # session ids in links make endless copies of one page
                 self.crawler.stats.inc_value("news/session_ids_removed")
             if canonicalize_url(url) in self._start_pages:
-                self._seen_links.add(seen)
+                self._remember(seen)
                 continue
             # a link over a pattern's cap is not remembered: a feed or sitemap may still list it
             if from_page and self._trap(url):  # feeds and sitemaps list pages on purpose
                 continue
-            self._seen_links.add(seen)
+            self._remember(seen)
             yield Request(
                 url,
                 callback=self.parse,
                 errback=self.fetch_failed,
                 meta={"source": source, "hops_left": hops_left},
             )
+
+    def _remember(self, link_hash: int) -> None:
+        if len(self._seen_links) >= _SEEN_LINKS:
+            self._seen_links.clear()
+        self._seen_links.add(link_hash)
 
     def _trap(self, url: str) -> bool:
         """Whether *url* is one too many of a pattern (an endless calendar, numbered pages)."""

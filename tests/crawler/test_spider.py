@@ -93,6 +93,17 @@ def test_a_link_is_followed_once_however_often_pages_repeat_it(spider):
     ]
 
 
+def test_the_links_remembered_are_forgotten_at_a_bound(spider, monkeypatch):
+    from crawler.spiders import news
+
+    monkeypatch.setattr(news, "_SEEN_LINKS", 2)
+    links = ["/a", "/b", "/c"]
+    assert len(followed(spider.parse(html_response("http://a.test/1", links)))) == 3
+    # the memory empties each time it holds two: the repeats go on to the duplicate filter
+    assert "http://a.test/a" in followed(spider.parse(html_response("http://a.test/2", links)))
+    assert len(spider._seen_links) <= 2
+
+
 def test_a_link_over_its_patterns_cap_is_still_followed_from_a_feed(spider):
     spider.max_urls_per_pattern = 2
     days = [f"/calendar/2024-01-{day:02d}" for day in range(1, 5)]
