@@ -7,7 +7,8 @@ stages are added one at a time, the workers' CPU, the time pages wait (for a wor
 boilerplate warm-up, for the store), the peak memory of the crawler and its workers, the WARC
 archive's cost, the per-item cost of near-duplicate detection (signature + lookup + insert)
 with 10k and 100k stored signatures, and the crawling process's cost of reading the links of a
-page it follows (crawler.discovery.page_links, next to Scrapy's LinkExtractor). The last line is a JSON object of the figures.
+page it follows (crawler.discovery.page_links, next to Scrapy's LinkExtractor). The last line is
+a JSON object of the figures.
 
     .venv/bin/python -m bench.crawl [--copies 6]
 
