@@ -101,8 +101,8 @@ def page_links(text: str, url: str, encoding: str = "utf-8") -> list[str]:
     """The pages an HTML page links to (<a> and <area>), absolute, without fragments, in page
     order, each once; links to files that are no pages (images, documents, archives) are left out.
 
-    Scrapy's LinkExtractor does the same at more than twice the cost (about 7.5 ms a page on the
-    article benchmark's pages, 5 of them after the parse, against 3 here: bench/crawl.py), and
+    Scrapy's LinkExtractor does the same at about twice the cost (6 to 7.5 ms a page on the
+    article benchmark's pages, most of it after the parse, against 3 here: bench/crawl.py), and
     every page followed for links pays it in the crawling process. *encoding* is the page's: a
     link's non-ASCII query is percent-encoded in it, as browsers do.
     """
