@@ -129,10 +129,10 @@ def page_links(text: str, url: str, encoding: str = "utf-8") -> list[str]:
 
 def _joined(base: str, href: str) -> str | None:
     """*href* made absolute against *base*, without its fragment; None for a link that is no
-    address at all ("http://[broken")."""
+    address at all ("http://[broken", "http://a.test:99999999/")."""
     try:
         link = urldefrag(urljoin(base, href.strip())).url
-        urlsplit(link).hostname  # noqa: B018 - raises for a bracketed host that is no address
+        urlsplit(link).port  # noqa: B018 - raises for a port out of range or a bracketed non-address
     except ValueError:
         return None
     return link

@@ -124,15 +124,21 @@ class NewsSpider(Spider):
         self, response: Response, urls: list[str], hops_left: int, from_page: bool = False
     ) -> Iterator[Request]:
         source = response.meta.get("source")
-        for url in urls:
-            if not from_page:  # a page's links come absolute (page_links), a feed's may not
-                url = response.urljoin(url)
-            if (seen := hash(url)) in self._seen_links:
+        for link in urls:
+            try:
+                # a page's links come absolute (page_links), a feed's may not
+                url = link if from_page else response.urljoin(link)
+                if (seen := hash(url)) in self._seen_links:
+                    continue
+                url, had_session = without_session(url)
+                start_page = canonicalize_url(url) in self._start_pages
+            except ValueError:  # "http://[broken/": no address; the other links go on
+                self.crawler.stats.inc_value("news/bad_links")
+                self.logger.debug("skipped a link that is no address: %r", link[:200])
                 continue
-            url, had_session = without_session(url)
             if had_session:  # session ids in links make endless copies of one page
                 self.crawler.stats.inc_value("news/session_ids_removed")
-            if canonicalize_url(url) in self._start_pages:
+            if start_page:
                 self._remember(seen)
                 continue
             # a link over a pattern's cap is not remembered: a feed or sitemap may still list it

@@ -131,6 +131,8 @@ def test_a_link_that_is_no_address_is_passed_over():
         '<html><head><base href="http://[b/"></head><body><a href="http://[broken/x">x</a><a href="/ok">y</a>'
     )
     assert page_links(html, "http://news.test/") == ["http://news.test/ok"]
+    html = '<a href="http://news.test:99999999/x">x</a><a href="http://news.test:8080/y">y</a>'
+    assert page_links(html, "http://news.test/") == ["http://news.test:8080/y"]
 
 
 def test_a_page_that_cannot_be_read_links_nowhere():

@@ -124,6 +124,21 @@ def test_a_link_over_its_patterns_cap_is_still_followed_from_a_feed(spider):
     assert followed(spider.parse(feed)) == ["http://a.test/calendar/2024-01-04"]
 
 
+def test_links_that_are_no_address_are_counted_and_the_others_followed(spider):
+    links = ["http://a.test:99999999/x", "http://[broken/", "http://a.test/good"]
+    items = "".join(f"<item><link>{link}</link></item>" for link in links)
+    feed = XmlResponse(
+        "http://a.test/rss.xml",
+        body=f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode(),
+        headers={"Content-Type": "application/rss+xml"},
+        request=Request("http://a.test/rss.xml", meta={"source": "a.test"}),
+    )
+    assert followed(spider.parse(feed)) == ["http://a.test/good"]
+    assert spider.crawler.stats.get_value("news/bad_links") == 2
+    page = html_response("http://a.test/", links)
+    assert followed(spider.parse(page)) == []  # the good one is followed already
+
+
 def test_a_gzipped_sitemap_is_read(spider):
     body = gzip.compress(
         b'<?xml version="1.0"?><urlset xmlns="x"><url><loc>http://a.test/1</loc></url></urlset>'
