@@ -112,30 +112,35 @@ def page_links(text: str, url: str, encoding: str = "utf-8") -> list[str]:
         return []
     base = url
     for href in tree.xpath("//base/@href"):
-        base = _joined(url, href) or url
+        base = _joined(url, href, encoding) or url
         break
     links: dict[str, None] = {}
     for href in tree.xpath("//a/@href | //area/@href"):
-        link = _joined(base, href)
+        link = _joined(base, href, encoding)
         if link is None:
             continue
-        if not link.isascii():
-            link = safe_url_string(link, encoding)
         parts = urlsplit(link)
         if parts.scheme in ("http", "https") and posixpath.splitext(parts.path)[1].lower() not in _NOT_PAGES:
             links[link] = None
     return list(links)
 
 
-def _joined(base: str, href: str) -> str | None:
-    """*href* made absolute against *base*, without its fragment; None for a link that is no
-    address at all ("http://[broken", "http://a.test:99999999/")."""
+def _joined(base: str, href: str, encoding: str) -> str | None:
+    """*href* made absolute against *base*, without its fragment, its non-ASCII characters
+    percent-encoded (the query's in *encoding*, or in UTF-8 where that charset has no such
+    character); None for a link that is no address at all ("http://[broken", a port out of
+    range)."""
     try:
         link = urldefrag(urljoin(base, href.strip())).url
         urlsplit(link).port  # noqa: B018 - raises for a port out of range or a bracketed non-address
+        if link.isascii():
+            return link
+        try:
+            return safe_url_string(link, encoding)
+        except UnicodeEncodeError:
+            return safe_url_string(link, "utf-8")
     except ValueError:
         return None
-    return link
 
 
 _HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8")

@@ -124,6 +124,12 @@ def test_page_links_follow_the_base_element_and_the_pages_charset():
     html = '<html><body><a href="/search?q=新闻">search</a></body></html>'
     assert page_links(html, "http://news.test/", "gbk") == ["http://news.test/search?q=%D0%C2%CE%C5"]
     assert page_links(html, "http://news.test/") == ["http://news.test/search?q=%E6%96%B0%E9%97%BB"]
+    # a charset without those characters: UTF-8, as for the path
+    assert page_links(html, "http://news.test/", "latin-1") == [
+        "http://news.test/search?q=%E6%96%B0%E9%97%BB"
+    ]
+    lone = '<html><body><a href="/a?q=\udcff">x</a><a href="/b">y</a></body></html>'
+    assert page_links(lone, "http://news.test/") == ["http://news.test/a?q=?", "http://news.test/b"]
 
 
 def test_a_link_that_is_no_address_is_passed_over():
