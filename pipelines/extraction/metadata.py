@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -646,7 +646,9 @@ def choose_published(
     <time datetime>, and never this one (*written*, the days it writes so), the other it is.
     """
     day = found if found and found <= fetched_on else None
-    if declared and day and declared[:10] == day:
+    if declared and day and (declared[:10] == day or _utc_day(declared) == day):
+        # the same day, or the same moment read in UTC elsewhere on the page: the page's own
+        # date and time, in its own zone, is the one its readers see
         return declared
     if day and (quick := confirmed()) != day and (day.endswith("-01-01") or not shown(day)):
         day = quick  # what the quick search found instead, if anything
@@ -655,6 +657,17 @@ def choose_published(
         if other in days and day not in days:
             day = other
     return day or local()
+
+
+def _utc_day(moment: str) -> str | None:
+    """The day (YYYY-MM-DD) a date-time with a UTC offset falls on in UTC; None for a date alone."""
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None or len(moment) <= 10:
+        return None
+    return parsed.astimezone(UTC).date().isoformat()
 
 
 def _month_and_day_swapped(day: str) -> str | None:

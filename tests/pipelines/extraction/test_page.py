@@ -411,7 +411,8 @@ def test_digits_in_a_file_name_are_no_date():
 def test_which_evidence_keeps_a_date_htmldate_found():
     from pipelines.extraction.metadata import choose_published
 
-    day = (clock.now() - timedelta(days=400)).date().replace(day=15).isoformat()
+    fifteenth = (clock.now() - timedelta(days=400)).date().replace(day=15)
+    day = fifteenth.isoformat()
     other = (clock.now() - timedelta(days=500)).date().isoformat()
     new_year = f"{clock.now().year - 1}-01-01"
     declared = f"{day}T08:00:00+00:00"
@@ -428,6 +429,13 @@ def test_which_evidence_keeps_a_date_htmldate_found():
     # never after the fetch
     later = (clock.now() + timedelta(days=2)).date().isoformat()
     assert choose_published(None, later, lambda: None, TODAY) is None
+    # the moment the page declares in its own zone, where htmldate read it in UTC: the next day
+    # for the page's readers, and so for the page
+    evening = f"{day}T23:59:50+00:00"
+    local = f"{fifteenth + timedelta(days=1)}T01:59:50+02:00"
+    assert choose_published(local, evening[:10], lambda: pytest.fail("asked"), TODAY) == local
+    # another day altogether is not that moment: the evidence decides as before
+    assert choose_published(local, other, lambda: None, TODAY, shown=lambda d: False) is None
 
 
 def test_a_numeric_date_read_the_wrong_way_round_is_read_as_the_page_writes_it():
