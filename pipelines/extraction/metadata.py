@@ -634,7 +634,8 @@ def choose_published(
     *found* is htmldate's extensive search for the original date. At its widest it reads any
     date-like string in the page, a file name's digits included ("photo_20251208.jpg"), and a
     bare year (a copyright line) as January 1st. So its day counts if the page declares it
-    (*declared*, whose time of day is then kept), if the quick search of the page's metadata,
+    (*declared*, whose time of day is then kept; the declared date-time also stands where htmldate
+    read that moment in UTC, on another day), if the quick search of the page's metadata,
     date elements and URL (*confirmed*, a millisecond where *shown* may take several) finds the
     same day, or if the page's text shows it (*shown*), a January 1st excepted; failing all
     three, the quick search's own day, if it found one. Nothing after the fetch is a publication
@@ -665,7 +666,7 @@ def _utc_day(moment: str) -> str | None:
         parsed = datetime.fromisoformat(moment)
     except ValueError:
         return None
-    if parsed.tzinfo is None or len(moment) <= 10:
+    if parsed.tzinfo is None:
         return None
     return parsed.astimezone(UTC).date().isoformat()
 
