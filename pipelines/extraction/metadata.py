@@ -419,6 +419,12 @@ def _chosen_title(page: PageMetadata, declared: str | None, site_names: list[str
     # subtitle after it.
     if reference and _beside_a_line_of_its_own(best, reference, page):
         return reference
+    # An <h1> of two lines in elements of their own, the first of which begins the declared
+    # headline, which goes on with a note the <h1> leaves out: the first line is the headline,
+    # the second the byline or a subtitle ("<span>Headline</span><br><span>Editor Nakazawa</span>"
+    # beside "Headline (Photo: Reuters)").
+    if reference and (first := _first_line_beginning(best, reference, page)):
+        return first
     # An <h1> that is the declared headline after a one-word label of its own ("Blog: ...",
     # "Title:..."); two words or more before the colon may be the headline's own.
     if (
@@ -490,6 +496,19 @@ def _beside_a_line_of_its_own(headline: str, reference: str, page: PageMetadata)
         return False
     rest = " ".join(rest.strip(" :|-\u2013\u2014").split())
     return bool(rest) and (rest in page.headline_lines or reference in page.headline_lines)
+
+
+def _first_line_beginning(headline: str, reference: str, page: PageMetadata) -> str | None:
+    """The line of the <h1> *headline* that both it and the declared *reference* begin with, the
+    <h1> going on with a line of its own; None if there is none."""
+    for line in page.headline_lines:
+        if len(line) * 2 < len(reference) or line == headline:
+            continue
+        if reference.startswith(line) and headline.startswith(line):
+            rest = headline[len(line) :].strip()
+            if rest in page.headline_lines:
+                return line
+    return None
 
 
 def _names_only_the_site(headline: str, page: PageMetadata, site_names: list[str], url: str) -> bool:

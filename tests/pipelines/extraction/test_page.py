@@ -670,6 +670,16 @@ def test_characters_encoded_twice_are_read_once():
     assert titled(head, "") == "A Sailor\u2019s Guide to the Harbour"
 
 
+def test_a_byline_line_of_the_h1_is_no_part_of_the_headline():
+    # the declared headline goes on with a photo credit the <h1> leaves out; the <h1>'s second
+    # line, an element of its own, names the writer
+    head = '<meta property="og:title" content="Harbour plan costs double (Photo: Reuters)">'
+    h1 = "<h1><span>Harbour plan costs double</span><br><span>Editor Jane Nakazawa</span></h1>"
+    assert titled(head, h1) == "Harbour plan costs double"
+    # one line that begins the declared headline and nothing of its own after it: the <h1> as is
+    assert titled(head, "<h1><span>Harbour plan costs double</span></h1>") == "Harbour plan costs double"
+
+
 def test_a_subtitle_or_section_after_a_bar_is_no_part_of_the_headline():
     head = "<title>Best harbour tours in 2025 | Top 19 Companies | Coast News</title>"
     assert (
