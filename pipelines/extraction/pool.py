@@ -281,7 +281,8 @@ class _Worker:
         if not was_ready:
             reason += " before it had started"
             self.ready.set_exception(WorkerDied(reason))
-        if self._overdue is not None:
+        # killed for its overdue call, unless it answered that call just before it died
+        if self._overdue is not None and self.calls:
             reason = f"an extraction worker was stopped after {self._overdue:g} s on one call"
             overdue = self.calls.popleft()
             if not overdue.done():
