@@ -500,8 +500,9 @@ def _beside_a_line_of_its_own(headline: str, reference: str, page: PageMetadata)
 
 def _first_line_beginning(headline: str, reference: str, page: PageMetadata) -> str | None:
     """The line of the <h1> *headline* that both it and the declared *reference* begin with, the
-    <h1> going on with a line of its own; None if there is none."""
-    for line in page.headline_lines:
+    <h1> going on with a line of its own; None if there is none. The longest such line is taken,
+    so the answer does not hang on the order of a set."""
+    for line in sorted(page.headline_lines, key=len, reverse=True):
         if len(line) * 2 < len(reference) or line == headline:
             continue
         if reference.startswith(line) and headline.startswith(line):
