@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -74,13 +74,18 @@ class Decision:
     reached_again: bool = False  # the page was reached before in this run
 
 
+class _StoreNeeded(Exception):
+    """A decision begun in the reactor thread needs the store: it is taken on the thread instead."""
+
+
 class NearDuplicatePipeline:
     """Sets cluster_id, duplicate_of and similarity on each article, and its signature for storage.
 
-    Decisions are taken one article at a time in arrival order, on one thread that alone touches
-    the hot index, so the same input order gives the same clusters. With the shared index,
-    decisions of several processes are serialised by the index's insert (see
-    pipelines.neardup.shared.RedisIndex.insert).
+    Decisions are taken one article at a time in arrival order, so the same input order gives the
+    same clusters. One thread takes those that read the store or a shared index; a decision that
+    needs neither is taken at once in the reactor thread, when that thread has nothing pending
+    (see _decide_in_memory). With the shared index, decisions of several processes are
+    serialised by the index's insert (see pipelines.neardup.shared.RedisIndex.insert).
     """
 
     def __init__(
@@ -108,6 +113,8 @@ class NearDuplicatePipeline:
         self._decisions = asyncio.Lock()
         self._evicted = 0
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neardup")
+        self._last_job: Future[Any] | None = None  # the thread's last job: done when it is idle
+        self._in_memory = False  # a decision is being taken in the reactor thread
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
@@ -180,7 +187,11 @@ class NearDuplicatePipeline:
             )
 
     async def _in_thread(self, function: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
+        return await asyncio.wrap_future(self._submit(function, *args))
+
+    def _submit(self, function: Any, *args: Any) -> Future[Any]:
+        self._last_job = self._thread.submit(function, *args)
+        return self._last_job
 
     async def close_spider(self) -> None:
         self._thread.shutdown(wait=True)
@@ -202,7 +213,9 @@ class NearDuplicatePipeline:
         else:
             signature = self.signer.sign(item["text"])
         async with self._decisions:  # FIFO: decisions in arrival order
-            decision = await self._in_thread(self._decide, item["url"], carry.previous, signature)
+            decision = self._decide_in_memory(item["url"], carry.previous, signature)
+            if decision is None:
+                decision = await self._in_thread(self._decide, item["url"], carry.previous, signature)
         faults.reached("neardup.decided")
         item.update(decision.fields)
         if decision.drop is not None:
@@ -213,8 +226,33 @@ class NearDuplicatePipeline:
         carry.signature = signature
         return item
 
-    def _decide(self, url: str, previous: Any, signature: Signature) -> Decision:
-        decision = self._decide_once(url, previous, signature)
+    def _decide_in_memory(self, url: str, previous: Any, signature: Signature) -> Decision | None:
+        """The decision, taken at once, if it needs neither the store nor a shared index: the hot
+        index is this process's, the cold index's filter rules out every stored copy, and no exact
+        comparison needs a copy's shingles from the store. Else None, and nothing is changed.
+
+        Most decisions are such, and each hop to the thread and back costs the crawling process
+        more CPU than the decision itself. Taken only while the thread is idle, so that the hot
+        index is never touched from two threads at once and jobs keep their order.
+        """
+        if self.index.shared or self.filter is None or (self._last_job and not self._last_job.done()):
+            return None
+        if signature.shingle_count:
+            keys = self.index.layout.keys(signature.hashvalues[np.newaxis, :])[0]
+            if self.filter.may_contain(keys).any():
+                return None
+        self._in_memory = True
+        try:
+            return self._decide(url, previous, signature, stored=[])
+        except _StoreNeeded:
+            return None
+        finally:
+            self._in_memory = False
+
+    def _decide(
+        self, url: str, previous: Any, signature: Signature, stored: list[Candidate] | None = None
+    ) -> Decision:
+        decision = self._decide_once(url, previous, signature, stored)
         self._count_index_events()
         return decision
 
@@ -230,7 +268,10 @@ class NearDuplicatePipeline:
             )
             self.index.lost = 0
 
-    def _decide_once(self, url: str, previous: Any, signature: Signature) -> Decision:
+    def _decide_once(
+        self, url: str, previous: Any, signature: Signature, stored: list[Candidate] | None
+    ) -> Decision:
+        """*stored*: the stored copies sharing a band with *signature*, if already known."""
         if previous is not None:
             # A new version of a stored page (see the versioning stage): the same story.
             fields = {
@@ -248,7 +289,7 @@ class NearDuplicatePipeline:
         # a band with it: one round trip to a shared index for most articles. Otherwise the
         # decision is taken again with the hot copies, and the copy added unless another process
         # added a copy sharing a band in the meantime (then again, with that one too).
-        candidates = self._stored_candidates(signature)
+        candidates = self._stored_candidates(signature) if stored is None else stored
         seen = ALONE
         while True:
             fields, first_url = self._story_of(url, signature, candidates)
@@ -336,9 +377,10 @@ class NearDuplicatePipeline:
                 unsure.append(candidate)
             elif verdict:
                 confirmed.append((candidate.similarity, candidate.copy))
-        self.stats.inc_value("neardup/candidates_checked_exactly", len(unsure))
         if unsure:
             exact = self._exact_sets([c.copy.url for c in unsure])
+        self.stats.inc_value("neardup/candidates_checked_exactly", len(unsure))
+        if unsure:
             for candidate in unsure:
                 other = exact.get(candidate.copy.url)
                 if other is None:
@@ -357,13 +399,15 @@ class NearDuplicatePipeline:
         stored), then of the article store."""
         found = self.index.recent_shingles(urls)
         missing = [url for url in urls if url not in found]
+        if missing and self._in_memory:
+            raise _StoreNeeded
         if missing:
             found.update(self.store.shingles(missing))
         return found
 
     def article_recleaned(self, url: str, text: str, **kwargs: Any) -> None:
         # Later copies are compared with the clean text of a page stored before its site was learned.
-        self._thread.submit(self._recleaned, url, self.signer.sign(text))
+        self._submit(self._recleaned, url, self.signer.sign(text))
 
     def _recleaned(self, url: str, signature: Signature) -> None:
         self.index.update_signature(url, signature)
@@ -373,4 +417,4 @@ class NearDuplicatePipeline:
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         # A later stage failed to store the article: forget it, so the index keeps matching the store.
         if isinstance(item, ArticleItem) and item.carry.signature is not None:
-            self._thread.submit(self.index.remove, item["url"])
+            self._submit(self.index.remove, item["url"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from pipelines.drops import LaterCopy, Unchanged
 from pipelines.extraction import ExtractionPipeline
 from pipelines.items import ArticleItem, new_cluster_id
 from pipelines.neardup import NearDuplicatePipeline
+from pipelines.neardup.matching import MatchRule
 from pipelines.signatures import Signer
 from pipelines.state import StoreError
 from tests.fixtures.components import Stages, article, project_crawler
@@ -176,3 +178,62 @@ def test_a_clock_set_behind_the_store_is_reported(tmp_path, caplog):
     assert stages.crawler.stats.get_value("neardup/clock_behind_store") is True
     assert "behind the newest article in the store" in caplog.text
     assert copy["duplicate_of"] == "http://a.test/1"  # matching does not depend on the clock
+
+
+def _threads_inserting(stages: Stages) -> list[str]:
+    """The name of the thread of each insert into the stage's hot index, in order."""
+    names: list[str] = []
+    insert = stages.neardup.index.insert
+
+    def recorded(*args, **kwargs):
+        names.append(threading.current_thread().name)
+        return insert(*args, **kwargs)
+
+    stages.neardup.index.insert = recorded
+    return names
+
+
+def test_decisions_without_the_store_are_taken_at_once_and_the_others_on_the_thread(tmp_path):
+    stories = load_stories()
+    asyncio.run(Stages(tmp_path).run([article("http://a.test/1", stories[0].paragraphs)]))
+    stages = Stages(tmp_path)
+    threads = _threads_inserting(stages)
+    new, stored_copy, new_copy = asyncio.run(
+        stages.run(
+            [
+                article("http://b.test/1", stories[1].paragraphs),
+                article("http://c.test/1", stories[0].paragraphs),  # its keys are in the cold index
+                article("http://d.test/1", stories[1].paragraphs),  # a copy held in the hot index
+            ]
+        )
+    )
+    assert new["duplicate_of"] is None
+    assert stored_copy["duplicate_of"] == "http://a.test/1"
+    assert new_copy["duplicate_of"] == "http://b.test/1"
+    reactor = threading.current_thread().name
+    assert threads[0] == reactor
+    assert set(threads[2:]) == {reactor}
+    assert threads[1].startswith("neardup")
+
+
+def test_a_decision_that_needs_a_copy_from_the_store_moves_to_the_thread(tmp_path, monkeypatch):
+    stories = load_stories()
+    # Every candidate compared on its exact shingles, none of them held in memory: the store's.
+    monkeypatch.setattr(MatchRule, "judge_estimate", lambda self, candidate, signature: None)
+    stages = Stages(tmp_path)
+    monkeypatch.setattr(stages.neardup.index, "recent_shingles", lambda urls: {})
+    threads = _threads_inserting(stages)
+    _, copy = asyncio.run(
+        stages.run(
+            [
+                article("http://a.test/1", stories[0].paragraphs),
+                article("http://b.test/1", stories[0].paragraphs),
+            ]
+        )
+    )
+    assert copy["duplicate_of"] == "http://a.test/1"
+    assert copy["similarity"] == 1.0
+    # the copy's first try, in the reactor thread, met its story in the hot index and stopped there
+    assert threads[:2] == [threading.current_thread().name] * 2
+    assert threads[2].startswith("neardup")
+    assert stages.crawler.stats.get_value("neardup/candidates_checked_exactly") == 1
