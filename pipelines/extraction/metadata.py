@@ -73,9 +73,9 @@ _BYLINE_BEHALF = re.compile(r"\s+on behalf of\b.*$", re.I)
 _BYLINE_UPDATED = re.compile(r"\s*(?:[•|·-]\s*)?(?:last\s+)?(?:updated|posted|published)\b.*$", re.I)
 _BYLINE_XPATH = (
     "//*[(contains(@class,'author') or contains(@class,'byline') or contains(@id,'author')"
-    " or @itemprop='author' or contains(@rel,'author')) and not(ancestor-or-self::*["
+    " or @itemprop='author' or contains(@rel,'author')) and not(ancestor-or-self::*[not(self::body or self::html) and ("
     "contains(@class,'comment') or contains(@class,'footer') or self::footer[not(ancestor::article)]"
-    " or contains(@class,'related')])]"
+    " or contains(@class,'related'))])]"
 )
 _BYLINE_MAX_WORDS = 6
 # The post's meta line, where a template sets it inside the <h1> after the headline.
@@ -83,10 +83,10 @@ _BYLINE_TAIL = re.compile(r"\s*(?:[|•·-]\s*)?(?:posted|published|updated|writ
 # "By Jane Doe" written in plain markup: the element's own text has the word in its first words.
 _WRITTEN_BYLINE_XPATH = (
     "//body//*[not(self::script or self::style or self::a or self::title) and contains(substring("
-    "translate(normalize-space(text()), 'BY', 'by'), 1, 24), 'by') and not(ancestor-or-self::*["
+    "translate(normalize-space(text()), 'BY', 'by'), 1, 24), 'by') and not(ancestor-or-self::*[not(self::body or self::html) and ("
     "self::footer[not(ancestor::article)] or self::nav or self::aside or contains(@class,'comment')"
     " or contains(@class,'footer')"
-    " or contains(@class,'related')])]"
+    " or contains(@class,'related'))])]"
 )
 _WRITTEN_BYLINE_WORDS = 16
 _BYLINE_WORDS = r"(?i:(?:(?:posted|written|article written|words|article)\s+)?by)"

@@ -343,6 +343,29 @@ def test_a_byline_s_label_and_name_in_elements_of_their_own_are_read_apart():
     assert clean_authors(byline_names(byline_elements(tree))) == ["Jane Doe"]
 
 
+def test_a_byline_is_read_whatever_classes_the_page_s_body_carries():
+    from lxml.html import document_fromstring
+
+    from pipelines.extraction.metadata import byline_elements, byline_names, written_byline
+
+    # WordPress themes name the page's widget areas in the <body>'s classes: the byline is no
+    # footer's, though "footer" is among them
+    byline = (
+        "<article><header><h1>Twelve projects</h1><p class='entry-meta'><time>May 3, 2017</time> By"
+        " <span class='entry-author'><a rel='author' href='/author/x/'><span>Erin Spain</span></a></span>"
+        "</p></header><p>Text.</p></article>"
+    )
+    for classes in ("single-post genesis-footer-widgets-visible", "has-comments related-posts"):
+        tree = document_fromstring(f"<html class='{classes}'><body class='{classes}'>{byline}</body></html>")
+        assert byline_names(byline_elements(tree)) == ["Erin Spain"]
+        assert written_byline(tree) == ["Erin Spain"]
+    # a byline inside a footer or a comment still is no author of the page
+    footer = "<div class='site-footer'><span class='author'>Ann Lee</span><p>By Ann Lee</p></div>"
+    tree = document_fromstring(f"<html><body>{footer}</body></html>")
+    assert byline_names(byline_elements(tree)) == []
+    assert written_byline(tree) == []
+
+
 def test_language_prefers_a_confident_detection_then_the_declaration():
     english = "The government announced on Monday that the new rules would take effect next year."
     assert choose_language(english, ["de"]) == "en"
