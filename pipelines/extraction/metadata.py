@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import unescape
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
@@ -78,6 +78,17 @@ _BYLINE_XPATH = (
     " or contains(@class,'related'))])]"
 )
 _BYLINE_MAX_WORDS = 6
+# Links to a site's page of one of its writers, outside footers, navigation, comments and
+# related-story boxes; _AUTHOR_PAGE reads the writer's part of the address.
+_AUTHOR_LINK_XPATH = (
+    "//body//a[contains(@href,'/author') or contains(@href,'/writer') or contains(@href,'/contributor')"
+    " or contains(@href,'/people/') or contains(@href,'/staff/') or contains(@href,'/journalist')]"
+    "[not(ancestor::*[not(self::body or self::html) and (self::footer[not(ancestor::article)] or self::nav"
+    " or contains(@class,'comment') or contains(@class,'footer') or contains(@class,'related'))])]"
+)
+_AUTHOR_PAGE = re.compile(
+    r"/(?:authors?|writers?|contributors?|people|staff|journalists?)/(?:@)?([^/?#]+)/?(?:$|[?#])", re.I
+)
 # The post's meta line, where a template sets it inside the <h1> after the headline.
 _BYLINE_TAIL = re.compile(r"\s*(?:[|•·-]\s*)?(?:posted|published|updated|written|by)\b", re.I)
 # "By Jane Doe" written in plain markup: the element's own text has the word in its first words.
@@ -751,6 +762,27 @@ def byline_names(bylines: list[HtmlElement]) -> list[str]:
         if len(text) > 2 and len(text.split()) <= _BYLINE_MAX_WORDS:
             return [text]
     return []
+
+
+def author_page_links(tree: HtmlElement) -> list[str]:
+    """The name a link to a writer's page on the site shows, where the page's address spells the
+    same name: "<a href="/blog/authors/emmanuel-oyibo">Emmanuel Oyibo</a>", a byline in markup
+    that does not say it is one. The first such link's name; its text, else its label or title."""
+    for link in tree.xpath(_AUTHOR_LINK_XPATH):
+        match = _AUTHOR_PAGE.search(link.get("href") or "")
+        if match is None:
+            continue
+        slug = _squash(_without_accents(unquote(match[1])))
+        for shown in (link.text_content(), link.get("aria-label") or "", link.get("title") or ""):
+            name = " ".join(shown.split())
+            if _NAME_ONLY.fullmatch(name) and _squash(_without_accents(name)) == slug:
+                return [name]
+    return []
+
+
+def _without_accents(text: str) -> str:
+    # addresses spell "Kovács" "kovacs"
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def written_byline(tree: HtmlElement) -> list[str]:

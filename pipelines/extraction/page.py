@@ -42,6 +42,7 @@ from .lines import template_line_hashes
 from .localdates import WrittenDates
 from .metadata import (
     PageMetadata,
+    author_page_links,
     byline_elements,
     byline_names,
     choose_authors,
@@ -234,9 +235,11 @@ def _extract_fields(
     marked = byline_elements(tree)
     bylines = byline_names(marked)
     written = written_byline(tree)
-    authors = choose_authors(
-        [page.authors or [], (found.author or "").split(";"), page.meta_authors, bylines, written],
-        not_authors(page, [*bylines, *written]),
+    organizations = not_authors(page, [*bylines, *written])
+    sources = [page.authors or [], (found.author or "").split(";"), page.meta_authors, bylines, written]
+    # last, and read only if needed: a link to a writer's page that spells the name it shows
+    authors = choose_authors(sources, organizations) or choose_authors(
+        [author_page_links(tree)], organizations
     )
     authors = names_apart(marked, authors)
     parts = paragraphs(canonical_text(body))

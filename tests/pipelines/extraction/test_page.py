@@ -366,6 +366,28 @@ def test_a_byline_is_read_whatever_classes_the_page_s_body_carries():
     assert written_byline(tree) == []
 
 
+def test_a_link_to_a_writer_s_page_that_spells_its_name_names_the_author():
+    from lxml.html import document_fromstring
+
+    from pipelines.extraction.metadata import author_page_links
+
+    def linked(body: str) -> list[str]:
+        return author_page_links(document_fromstring(f"<html><body>{body}</body></html>"))
+
+    avatar = "<a href='/blog/authors/emmanuel-oyibo' aria-label='Emmanuel Oyibo'><img alt=''></a>"
+    assert linked(avatar) == ["Emmanuel Oyibo"]
+    assert linked("<a href='https://x.test/author/bence-kovacs/'>Bence Kovács</a>") == ["Bence Kovács"]
+    assert linked("<a href='/people/ann-lee?ref=byline'>Ann Lee</a>") == ["Ann Lee"]
+    # the address must spell the name: "all our authors", another writer's page, a section
+    assert linked("<a href='/authors/'>Our Authors</a>") == []
+    assert linked("<a href='/author/jdoe-42/'>Jane Doe</a>") == []
+    assert linked("<a href='/author/ann-lee/feed/'>Ann Lee</a>") == []
+    # nor is a writer's page linked from a related story, a comment or the footer the author
+    for box in ("related-posts", "comment-list", "site-footer"):
+        assert linked(f"<div class='{box}'><a href='/author/ann-lee/'>Ann Lee</a></div>") == []
+    assert linked("<footer><a href='/author/ann-lee/'>Ann Lee</a></footer>") == []
+
+
 def test_language_prefers_a_confident_detection_then_the_declaration():
     english = "The government announced on Monday that the new rules would take effect next year."
     assert choose_language(english, ["de"]) == "en"
