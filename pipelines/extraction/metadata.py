@@ -69,10 +69,17 @@ _BYLINE_DATE = re.compile(
 # A date before the name ("Dec. 19, 2025 · Niko Matsakis ..."), and whom the author writes for after
 # it ("... on behalf of the Vision Doc group").
 _BYLINE_DATE_FIRST = re.compile(rf"^{_MONTH}{_DAY}\s*[•|·\u2013\u2014-]\s*", re.I)
+# A date, or a separator, in an element of its own before a byline's name.
+_BYLINE_DATE_PIECE = re.compile(
+    rf"{_MONTH}{_DAY}|\d{{1,2}}\s+{_MONTH}(?:,?\s+\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}"
+    rf"|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}|[•|·\u2013\u2014-]",
+    re.I,
+)
 _BYLINE_BEHALF = re.compile(r"\s+on behalf of\b.*$", re.I)
 _BYLINE_UPDATED = re.compile(r"\s*(?:[•|·-]\s*)?(?:last\s+)?(?:updated|posted|published)\b.*$", re.I)
 _BYLINE_XPATH = (
-    "//*[(contains(@class,'author') or contains(@class,'byline') or contains(@id,'author')"
+    "//*[(contains(translate(@class,'AUTHORBYLINE','authorbyline'),'author')"
+    " or contains(translate(@class,'BYLINE','byline'),'byline') or contains(@id,'author')"
     " or @itemprop='author' or contains(@rel,'author')) and not(ancestor-or-self::*[not(self::body or self::html) and ("
     "contains(@class,'comment') or contains(@class,'footer') or self::footer[not(ancestor::article)]"
     " or contains(@class,'related'))])]"
@@ -753,7 +760,16 @@ def byline_names(bylines: list[HtmlElement]) -> list[str]:
     """The first short text of the page's byline elements (see byline_elements)."""
     for element in bylines:
         names = element.xpath(".//*[@itemprop='name']")
-        text = " ".join(" ".join((names[0] if names else element).itertext()).split())
+        pieces = [" ".join(piece.split()) for piece in (names[0] if names else element).itertext()]
+        pieces = [piece for piece in pieces if piece]
+        # the date set in an element of its own before the name: "<span>Dec 17, 2025</span><span>Julian..."
+        dated_apart = False
+        while len(pieces) > 1 and _BYLINE_DATE_PIECE.fullmatch(pieces[0]):
+            pieces.pop(0)
+            dated_apart = True
+        text = " ".join(pieces)
+        if dated_apart and not _NAME_ONLY.fullmatch(_BYLINE_BEHALF.sub("", text)):
+            continue  # after a date, a name only, as below
         if dated := _BYLINE_DATE_FIRST.match(text):
             # after a date, a name only: a post's category comes there too ("March 20 | Wellness")
             text = _BYLINE_BEHALF.sub("", text[dated.end() :])

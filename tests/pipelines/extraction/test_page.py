@@ -329,6 +329,11 @@ def test_a_date_before_the_name_in_a_byline_is_passed_over_when_a_name_follows()
     assert names(
         "<p class='post-author'>March 20, 2023 | Wellness &amp; Prevention</p><p class='author'>Ann Lee</p>"
     ) == ["Ann Lee"]
+    # the date in an element of its own, in a class named in camel case (CSS modules)
+    apart = "<div class='styles_dateAndAuthorContainer__JAvHP'><span>Dec 17, 2025</span><span>{}</span></div>"
+    assert names(apart.format("Julian K. Arni")) == ["Julian K. Arni"]
+    assert names(apart.format("Wellness &amp; Prevention")) == []
+    assert names(apart.format("5 min read")) == []
 
 
 def test_a_byline_s_label_and_name_in_elements_of_their_own_are_read_apart():
