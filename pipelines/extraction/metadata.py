@@ -77,9 +77,10 @@ _BYLINE_DATE_PIECE = re.compile(
 )
 _BYLINE_BEHALF = re.compile(r"\s+on behalf of\b.*$", re.I)
 _BYLINE_UPDATED = re.compile(r"\s*(?:[•|·-]\s*)?(?:last\s+)?(?:updated|posted|published)\b.*$", re.I)
+# in any case: "postAuthor", "dateAndAuthorContainer"
+_CLASS_LOWERED = "translate(@class,'ABEHILNORTUY','abehilnortuy')"
 _BYLINE_XPATH = (
-    "//*[(contains(translate(@class,'AUTHORBYLINE','authorbyline'),'author')"
-    " or contains(translate(@class,'BYLINE','byline'),'byline') or contains(@id,'author')"
+    f"//*[(contains({_CLASS_LOWERED},'author') or contains({_CLASS_LOWERED},'byline') or contains(@id,'author')"
     " or @itemprop='author' or contains(@rel,'author')) and not(ancestor-or-self::*[not(self::body or self::html) and ("
     "contains(@class,'comment') or contains(@class,'footer') or self::footer[not(ancestor::article)]"
     " or contains(@class,'related'))])]"
@@ -768,8 +769,10 @@ def byline_names(bylines: list[HtmlElement]) -> list[str]:
             pieces.pop(0)
             dated_apart = True
         text = " ".join(pieces)
-        if dated_apart and not _NAME_ONLY.fullmatch(_BYLINE_BEHALF.sub("", text)):
-            continue  # after a date, a name only, as below
+        if dated_apart:
+            text = _BYLINE_BEHALF.sub("", text)
+            if not _NAME_ONLY.fullmatch(text):
+                continue  # after a date, a name only, as below
         if dated := _BYLINE_DATE_FIRST.match(text):
             # after a date, a name only: a post's category comes there too ("March 20 | Wellness")
             text = _BYLINE_BEHALF.sub("", text[dated.end() :])

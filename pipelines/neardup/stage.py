@@ -377,17 +377,16 @@ class NearDuplicatePipeline:
                 unsure.append(candidate)
             elif verdict:
                 confirmed.append((candidate.similarity, candidate.copy))
-        if unsure:
-            exact = self._exact_sets([c.copy.url for c in unsure])
+        exact = self._exact_sets([c.copy.url for c in unsure]) if unsure else {}
+        # counted once the sets are at hand: a decision that moves to the thread counts them there
         self.stats.inc_value("neardup/candidates_checked_exactly", len(unsure))
-        if unsure:
-            for candidate in unsure:
-                other = exact.get(candidate.copy.url)
-                if other is None:
-                    continue
-                same, similarity, _ = rule.judge_exact(signature.shingles, other)  # type: ignore[arg-type]
-                if same:
-                    confirmed.append((similarity, candidate.copy))
+        for candidate in unsure:
+            other = exact.get(candidate.copy.url)
+            if other is None:
+                continue
+            same, similarity, _ = rule.judge_exact(signature.shingles, other)  # type: ignore[arg-type]
+            if same:
+                confirmed.append((similarity, candidate.copy))
         if not confirmed:
             return None
         best_similarity = max(similarity for similarity, _ in confirmed)
