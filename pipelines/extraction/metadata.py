@@ -791,17 +791,12 @@ def author_page_links(tree: HtmlElement) -> list[str]:
         match = _AUTHOR_PAGE.search(link.get("href") or "")
         if match is None:
             continue
-        slug = _squash(_without_accents(unquote(match[1])))
+        slug = _squash(_without_marks(unquote(match[1])))  # addresses spell "Kovács" "kovacs"
         for shown in (link.text_content(), link.get("aria-label") or "", link.get("title") or ""):
             name = " ".join(shown.split())
-            if _NAME_ONLY.fullmatch(name) and _squash(_without_accents(name)) == slug:
+            if _NAME_ONLY.fullmatch(name) and _squash(_without_marks(name)) == slug:
                 return [name]
     return []
-
-
-def _without_accents(text: str) -> str:
-    # addresses spell "Kovács" "kovacs"
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def written_byline(tree: HtmlElement) -> list[str]:
