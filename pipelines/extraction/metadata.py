@@ -79,11 +79,28 @@ _BYLINE_BEHALF = re.compile(r"\s+on behalf of\b.*$", re.I)
 _BYLINE_UPDATED = re.compile(r"\s*(?:[•|·-]\s*)?(?:last\s+)?(?:updated|posted|published)\b.*$", re.I)
 # in any case: "postAuthor", "dateAndAuthorContainer"
 _CLASS_LOWERED = "translate(@class,'ABEHILNORTUY','abehilnortuy')"
+
+
+def _outside(axis: str, *more: str) -> str:
+    """An XPath test: no element on *axis* is a comment, a related-story box, a footer of the
+    page's (an <article>'s own <footer> is where HTML puts who wrote it) or one of *more*. <body>
+    and <html> never count: their classes name the page's every widget area
+    ("genesis-footer-widgets-visible")."""
+    kinds = " or ".join(
+        (
+            "self::footer[not(ancestor::article)]",
+            "contains(@class,'comment')",
+            "contains(@class,'footer')",
+            "contains(@class,'related')",
+            *more,
+        )
+    )
+    return f"not({axis}::*[not(self::body or self::html) and ({kinds})])"
+
+
 _BYLINE_XPATH = (
     f"//*[(contains({_CLASS_LOWERED},'author') or contains({_CLASS_LOWERED},'byline') or contains(@id,'author')"
-    " or @itemprop='author' or contains(@rel,'author')) and not(ancestor-or-self::*[not(self::body or self::html) and ("
-    "contains(@class,'comment') or contains(@class,'footer') or self::footer[not(ancestor::article)]"
-    " or contains(@class,'related'))])]"
+    f" or @itemprop='author' or contains(@rel,'author')) and {_outside('ancestor-or-self')}]"
 )
 _BYLINE_MAX_WORDS = 6
 # Links to a site's page of one of its writers, outside footers, navigation, comments and
@@ -91,8 +108,7 @@ _BYLINE_MAX_WORDS = 6
 _AUTHOR_LINK_XPATH = (
     "//body//a[contains(@href,'/author') or contains(@href,'/writer') or contains(@href,'/contributor')"
     " or contains(@href,'/people/') or contains(@href,'/staff/') or contains(@href,'/journalist')]"
-    "[not(ancestor::*[not(self::body or self::html) and (self::footer[not(ancestor::article)] or self::nav"
-    " or contains(@class,'comment') or contains(@class,'footer') or contains(@class,'related'))])]"
+    f"[{_outside('ancestor', 'self::nav')}]"
 )
 _AUTHOR_PAGE = re.compile(
     r"/(?:authors?|writers?|contributors?|people|staff|journalists?)/(?:@)?([^/?#]+)/?(?:$|[?#])", re.I
@@ -102,10 +118,8 @@ _BYLINE_TAIL = re.compile(r"\s*(?:[|•·-]\s*)?(?:posted|published|updated|writ
 # "By Jane Doe" written in plain markup: the element's own text has the word in its first words.
 _WRITTEN_BYLINE_XPATH = (
     "//body//*[not(self::script or self::style or self::a or self::title) and contains(substring("
-    "translate(normalize-space(text()), 'BY', 'by'), 1, 24), 'by') and not(ancestor-or-self::*[not(self::body or self::html) and ("
-    "self::footer[not(ancestor::article)] or self::nav or self::aside or contains(@class,'comment')"
-    " or contains(@class,'footer')"
-    " or contains(@class,'related'))])]"
+    "translate(normalize-space(text()), 'BY', 'by'), 1, 24), 'by')"
+    f" and {_outside('ancestor-or-self', 'self::nav', 'self::aside')}]"
 )
 _WRITTEN_BYLINE_WORDS = 16
 _BYLINE_WORDS = r"(?i:(?:(?:posted|written|article written|words|article)\s+)?by)"
